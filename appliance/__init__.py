@@ -1,0 +1,1 @@
+"""Node orchestration for the Inference Engine appliance: config, rendering, processes, CLI."""

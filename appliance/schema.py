@@ -1,0 +1,221 @@
+"""The one schema of the configuration file: every key's type, default and description.
+
+Everything that reads or documents the file (the parser, `appliance render`, the README's
+parameter table, the log browser's config view) derives from `KEYS`; nothing else lists keys.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import dataclass
+from typing import Any, Callable
+
+# Ports the product keeps for itself: a listener on them would collide with a node's own services.
+MODEL_SERVER_GRPC_PORT = 8500
+MODEL_SERVER_REST_PORT = 8501
+ENVOY_ADMIN_VIEW_PORT = 8001
+LOGVIEWER_PORT = 8090
+MINIO_PORT = 9000
+RESERVED_PORTS = {
+    MODEL_SERVER_GRPC_PORT: "the model server's gRPC port",
+    MODEL_SERVER_REST_PORT: "the model server's REST port",
+    ENVOY_ADMIN_VIEW_PORT: "Envoy's admin view",
+    LOGVIEWER_PORT: "the log browser",
+    MINIO_PORT: "MinIO on a repo node",
+}
+
+
+class ConfigError(ValueError):
+    """A configuration value that is not allowed; the message names key, value and what is allowed."""
+
+
+@dataclass(frozen=True)
+class Type:
+    """How one key's text is parsed; `allowed` is shown in errors and in the README."""
+
+    allowed: str
+    parse: Callable[[str], Any]
+
+
+def _int(lo: int, hi: int) -> Type:
+    def parse(text: str) -> int:
+        if not re.fullmatch(r"[+-]?\d+", text):
+            raise ValueError
+        value = int(text)
+        if not lo <= value <= hi:
+            raise ValueError
+        return value
+
+    return Type(f"an integer from {lo} to {hi}", parse)
+
+
+def _float(lo: float, hi: float) -> Type:
+    def parse(text: str) -> float:
+        value = float(text)
+        if not lo <= value <= hi:
+            raise ValueError
+        return value
+
+    return Type(f"a number from {lo:g} to {hi:g}", parse)
+
+
+def _port() -> Type:
+    base = _int(1, 65535)
+
+    def parse(text: str) -> int:
+        value = base.parse(text)
+        if value in RESERVED_PORTS:
+            raise ValueError
+        return value
+
+    reserved = ", ".join(f"{p} ({what})" for p, what in sorted(RESERVED_PORTS.items()))
+    return Type(f"a TCP port from 1 to 65535 except {reserved}", parse)
+
+
+def _bool() -> Type:
+    table = {"true": True, "yes": True, "on": True, "1": True,
+             "false": False, "no": False, "off": False, "0": False}
+
+    def parse(text: str) -> bool:
+        return table[text.lower()]
+
+    return Type("true or false", parse)
+
+
+def _choice(*values: str) -> Type:
+    def parse(text: str) -> str:
+        if text not in values:
+            raise ValueError
+        return text
+
+    return Type("one of " + ", ".join(values), parse)
+
+
+def _string(pattern: str = r".*", allowed: str = "any text") -> Type:
+    def parse(text: str) -> str:
+        if not re.fullmatch(pattern, text):
+            raise ValueError
+        return text
+
+    return Type(allowed, parse)
+
+
+MODEL_NAME = r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}"
+
+
+def _model_names() -> Type:
+    def parse(text: str) -> tuple[str, ...]:
+        names = tuple(n.strip() for n in text.split(",") if n.strip())
+        if not names or any(not re.fullmatch(MODEL_NAME, n) for n in names):
+            raise ValueError
+        if len(set(names)) != len(names):
+            raise ValueError
+        return names
+
+    return Type("one or more model names separated by commas (letters, digits, _ . -)", parse)
+
+
+def _versions() -> Type:
+    def parse(text: str) -> tuple[int, ...]:
+        if not text.strip():
+            return ()
+        out = tuple(int(v) for v in text.split(","))
+        if any(v < 1 for v in out):
+            raise ValueError
+        return out
+
+    return Type("positive version numbers separated by commas", parse)
+
+
+def _labels() -> Type:
+    def parse(text: str) -> dict[str, int]:
+        labels: dict[str, int] = {}
+        for item in filter(None, (i.strip() for i in text.split(","))):
+            name, _, version = item.partition("=")
+            if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_-]*", name.strip()):
+                raise ValueError
+            labels[name.strip()] = int(version)
+            if labels[name.strip()] < 1:
+                raise ValueError
+        return labels
+
+    return Type("label=version pairs separated by commas, e.g. stable=1,canary=2", parse)
+
+
+def _address() -> Type:
+    def parse(text: str) -> str:
+        return str(ipaddress.IPv4Address(text))
+
+    return Type("an IPv4 address such as 127.0.0.1 or 10.0.0.5", parse)
+
+
+def _origins() -> Type:
+    def parse(text: str) -> tuple[str, ...]:
+        origins = tuple(o.strip() for o in text.split(",") if o.strip())
+        for origin in origins:
+            if origin != "*" and not re.fullmatch(r"https?://[A-Za-z0-9.-]+(:\d+)?", origin):
+                raise ValueError
+        return origins
+
+    return Type("empty (CORS off), * or origins like https://app.example.com, comma separated", parse)
+
+
+def _base_path() -> Type:
+    def parse(text: str) -> str:
+        if text and not (text.startswith("/") or re.fullmatch(r"s3://[a-z0-9][a-z0-9.-]{2,62}(/.*)?", text)):
+            raise ValueError
+        return text.rstrip("/") if text not in ("", "/") else text
+
+    return Type("empty (the node's model store), an absolute directory, or s3://bucket[/prefix]", parse)
+
+
+@dataclass(frozen=True)
+class Key:
+    name: str
+    type: Type
+    default: str
+    description: str
+    secret: bool = False
+    per_model: bool = False  # may also be given as model.<name>.<rest of the key>
+
+
+KEYS: tuple[Key, ...] = (
+    Key("model.name", _model_names(), "saved_model_half_plus_two_mkl",
+        "Models to serve, comma separated: each is a folder <model.base.path>/<name>/<version>/."),
+    Key("model.base.path", _base_path(), "",
+        "Where the models live. Empty: the node's model store (/data/models on the image)."),
+    Key("model.version.policy", _choice("latest", "all", "specific"), "latest",
+        "Which versions to serve: the newest N, all of them, or those in model.versions.",
+        per_model=True),
+    Key("model.version.latest", _int(1, 100), "1",
+        "N for the latest policy: how many of the newest versions to serve.", per_model=True),
+    Key("model.versions", _versions(), "",
+        "Versions to serve under the specific policy, comma separated.", per_model=True),
+    Key("model.version.labels", _labels(), "",
+        "Version labels for /labels/<label> routes, e.g. stable=1,canary=2.", per_model=True),
+    Key("model.poll.seconds", _float(0.2, 3600), "2",
+        "How often the model store is checked for new or removed versions."),
+    Key("http.port", _port(), "8080", "Envoy's REST listener, on every node."),
+    Key("grpc.port", _port(), "8081", "Envoy's gRPC listener, on every node."),
+    Key("node.address", _address(), "127.0.0.1",
+        "The address this node's listeners bind to and peers reach it at."),
+    Key("enable.access.log", _bool(), "true",
+        "Write Envoy's access log (envoy.log): one line per request naming the backend."),
+    Key("max.request.mb", _int(1, 1024), "32",
+        "Largest request body accepted, in MiB; larger ones get a JSON 413."),
+    Key("request.timeout.seconds", _float(0.1, 3600), "30",
+        "How long Envoy waits for a model server's answer before a 504."),
+    Key("cors.allowed.origins", _origins(), "",
+        "Browser origins allowed to call the REST API (CORS); empty turns CORS off."),
+    Key("log.level", _choice("debug", "info", "warning", "error"), "info",
+        "Log level of the model server and the appliance's own processes."),
+    Key("s3.type", _choice("none", "minio", "s3"), "none",
+        "Model store: none (local disk), minio (the repo node), s3 (any S3-compatible bucket)."),
+    Key("s3.access.key", _string(r"\S*", "text without spaces"), "",
+        "S3 access key.", secret=True),
+    Key("s3.secret.key", _string(r"\S*", "text without spaces"), "",
+        "S3 secret key.", secret=True),
+)
+
+KEYS_BY_NAME: dict[str, Key] = {k.name: k for k in KEYS}

@@ -1,0 +1,1 @@
+"""A TensorFlow-Serving-compatible model server: one data plane behind REST and gRPC adapters."""

@@ -1,0 +1,72 @@
+"""The contract every model format implements: one loaded version of one model.
+
+A runtime is constructed cheaply (no I/O), `load()` does the expensive work once, and after that
+`signatures` describes what `predict` accepts. The manager calls `predict` from several threads
+at once; a runtime whose framework is not thread-safe serialises internally.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+PREDICT_METHOD = "tensorflow/serving/predict"
+CLASSIFY_METHOD = "tensorflow/serving/classify"
+REGRESS_METHOD = "tensorflow/serving/regress"
+
+
+@dataclass(frozen=True)
+class TensorSpec:
+    """One input or output of a signature, as TensorFlow Serving's metadata shows it."""
+
+    tensor_name: str  # the framework's own name, e.g. "x:0"; shown in metadata
+    dtype: int  # a tensorflow.DataType enum value (types_pb2.DT_FLOAT, ...)
+    shape: tuple[int, ...] | None  # -1 for a dynamic dimension; None for unknown rank
+
+
+@dataclass(frozen=True)
+class Signature:
+    method_name: str
+    inputs: dict[str, TensorSpec]
+    outputs: dict[str, TensorSpec]
+    defaults: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RuntimeOptions:
+    """Tuning shared by runtimes; each uses what applies to it."""
+
+    threads: int = 0  # 0: the framework's default for this machine
+
+
+class Runtime(ABC):
+    format_name: str = ""  # "tensorflow", "openvino", "onnx", "pmml"
+
+    def __init__(self, path: Path, options: RuntimeOptions | None = None) -> None:
+        self.path = path
+        self.options = options or RuntimeOptions()
+
+    @classmethod
+    @abstractmethod
+    def accepts(cls, path: Path) -> bool:
+        """True when the files in this version directory are this runtime's format."""
+
+    @abstractmethod
+    def load(self) -> None:
+        """Read the model; raise any exception with a clear message when it cannot load."""
+
+    @property
+    @abstractmethod
+    def signatures(self) -> dict[str, Signature]:
+        """Signature name -> Signature, valid after load(). Includes "serving_default"."""
+
+    @abstractmethod
+    def predict(self, signature_name: str, inputs: dict[str, np.ndarray],
+                output_keys: list[str] | None = None) -> dict[str, np.ndarray]:
+        """Run one signature on already-validated inputs; return the requested outputs."""
+
+    def unload(self) -> None:
+        """Release the model's memory; called once, after the last in-flight request."""
