@@ -216,6 +216,12 @@ KEYS: tuple[Key, ...] = (
         "S3 access key.", secret=True),
     Key("s3.secret.key", _string(r"\S*", "text without spaces"), "",
         "S3 secret key.", secret=True),
+    Key("logviewer.password", _string(r"|(scrypt|pbkdf2):\S+\$\S+\$[0-9a-f]+",
+                                      "empty (no login) or a hash from "
+                                      "'python -m logviewer hash-password'"), "",
+        "Password hash for the log browser on port 8090; empty leaves it open.", secret=True),
+    Key("logviewer.tail.lines", _int(10, 10000), "500",
+        "How many of a log's last lines the log browser shows when a log is opened."),
 )
 
 KEYS_BY_NAME: dict[str, Key] = {k.name: k for k in KEYS}
