@@ -216,6 +216,17 @@ KEYS: tuple[Key, ...] = (
         "S3 access key.", secret=True),
     Key("s3.secret.key", _string(r"\S*", "text without spaces"), "",
         "S3 secret key.", secret=True),
+    Key("s3.endpoint", _string(r"|[A-Za-z0-9][A-Za-z0-9.-]*(:\d{1,5})?", "empty or host[:port]"),
+        "", "S3 endpoint host:port; empty: s3.amazonaws.com for s3, required for minio "
+        "(the repo node's address:9000)."),
+    Key("s3.region", _string(r"[a-z0-9-]*", "empty or a region name such as us-east-1"), "",
+        "S3 region; empty: us-east-1."),
+    Key("s3.tls", _choice("auto", "true", "false"), "auto",
+        "HTTPS to the S3 endpoint; auto: on for s3, off for minio (MinIO runs without a certificate)."),
+    Key("s3.tls.verify", _bool(), "true",
+        "Verify the S3 endpoint's TLS certificate (turn off only for self-signed test setups)."),
+    Key("minio.binary", _string(r"|/\S+", "empty or an absolute path"), "",
+        "The MinIO server binary on a repo node; empty: found on PATH."),
     Key("logviewer.password", _string(r"|(scrypt|pbkdf2):\S+\$\S+\$[0-9a-f]+",
                                       "empty (no login) or a hash from "
                                       "'python -m logviewer hash-password'"), "",
