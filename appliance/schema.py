@@ -222,7 +222,7 @@ KEYS: tuple[Key, ...] = (
     Key("s3.region", _string(r"[a-z0-9-]*", "empty or a region name such as us-east-1"), "",
         "S3 region; empty: us-east-1."),
     Key("s3.tls", _choice("auto", "true", "false"), "auto",
-        "HTTPS to the S3 endpoint; auto: on for s3, off for minio (MinIO runs without a certificate)."),
+        "HTTPS to the S3 endpoint; auto: on for s3, off for minio (plain MinIO)."),
     Key("s3.tls.verify", _bool(), "true",
         "Verify the S3 endpoint's TLS certificate (turn off only for self-signed test setups)."),
     Key("minio.binary", _string(r"|/\S+", "empty or an absolute path"), "",
