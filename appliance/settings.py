@@ -160,6 +160,12 @@ def _cross_checks(values: dict[str, Any], source: str) -> list[str]:
     if values["s3.type"] == "none" and base.startswith("s3://"):
         errors.append(f"{source}: model.base.path = {base!r} is a bucket but s3.type = none; "
                       "set s3.type to minio or s3, or give a directory")
+    if values["s3.type"] != "none" and base.startswith("/"):
+        errors.append(f"{source}: model.base.path = {base!r} is a directory but s3.type = "
+                      f"{values['s3.type']}; give s3://bucket[/prefix] (empty means s3://models)")
+    if values["s3.type"] == "minio" and not values["s3.endpoint"]:
+        errors.append(f"{source}: s3.type = minio needs s3.endpoint, the repo node's "
+                      "address:9000 (e.g. 10.0.0.5:9000)")
     return errors
 
 
