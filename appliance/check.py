@@ -72,7 +72,7 @@ def self_check(node, say: Callable[[str], None]) -> bool:
 
 
 def _check_models(models_dir: Path, say: Callable[[str], None]) -> bool:
-    from serving.runtimes import detect
+    from serving.runtimes import create
 
     ok = True
     for name, (version, _) in BUILTIN_MODELS.items():
@@ -82,7 +82,7 @@ def _check_models(models_dir: Path, say: Callable[[str], None]) -> bool:
             ok = False
             continue
         try:
-            runtime = detect(path)(path)
+            runtime = create(path)
             runtime.load()
             runtime.unload()
             say(f"ok   built-in model {name} loads ({runtime.format_name})")

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from appliance import render as rendering
+from appliance.addresses import detect_node_address
 from appliance.builtin import ensure_builtin_models
 from appliance.envoy_admin import EnvoyAdmin
 from appliance.layout import Layout
@@ -42,7 +43,11 @@ class Node:
         if create and not path.exists():
             rendering.atomic_write(path, default_file_text(), mode=0o600)
             print(f"wrote the default configuration to {path}")
-        return load(path)
+        settings = load(path)
+        if settings["node.address"] == "auto":
+            settings = settings.with_value("node.address",
+                                           detect_node_address(settings["serving.nodes"]))
+        return settings
 
     def rendered(self, settings: Settings) -> dict[Path, str]:
         return rendering.render(settings, self.layout, rendering.Tools.installed(), self.home)

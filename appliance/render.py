@@ -33,9 +33,8 @@ ADMIN_VIEW_PATHS = ("/", "/clusters", "/config_dump", "/listeners", "/ready", "/
                     "/stats", "/stats/prometheus", "/certs", "/memory", "/runtime",
                     "/hot_restart_version", "/help")
 
-HEALTH_INTERVAL_MS = 1000
-HEALTH_TIMEOUT_MS = 1000
 MODEL_SERVER_STOP_SECONDS = 60
+LB_POLICIES = {"round_robin": "ROUND_ROBIN", "least_request": "LEAST_REQUEST", "random": "RANDOM"}
 
 
 @dataclass(frozen=True)
@@ -89,6 +88,31 @@ def model_store_path(settings: Settings, layout: Layout) -> Path:
     return Path(base) if base else layout.models_dir
 
 
+def serving_nodes(settings: Settings) -> tuple[str, ...]:
+    """Every node Envoy balances over: the configured list, else this (serving) node alone."""
+    return settings["serving.nodes"] or (settings["node.address"],)
+
+
+def runs_model_server(settings: Settings) -> bool:
+    """A serving node listed in serving.nodes; a node removed from the list only proxies."""
+    return settings["node.role"] == "serving" and settings["node.address"] in serving_nodes(settings)
+
+
+def drain_seconds(settings: Settings) -> float:
+    """How long a stopping model server fails /health while still answering.
+
+    Alone, nobody else needs to notice. In a cluster, peers' Envoys mark it unhealthy after two
+    failed checks (one interval apart, each up to one interval long), so three intervals cover
+    it with a margin.
+    """
+    configured = settings["drain.seconds"]
+    if configured != "auto":
+        return float(configured)
+    if len(serving_nodes(settings)) <= 1:
+        return 0.0
+    return 3 * settings["health.interval.seconds"]
+
+
 def server_config(settings: Settings, layout: Layout) -> ServerConfig:
     store = model_store_path(settings, layout)
     models = tuple(
@@ -112,7 +136,7 @@ def server_config(settings: Settings, layout: Layout) -> ServerConfig:
         poll_seconds=settings["model.poll.seconds"],
         max_request_bytes=settings["max.request.mb"] * MIB,
         cors_allowed_origins=settings["cors.allowed.origins"],
-        drain_seconds=0.0,
+        drain_seconds=drain_seconds(settings),
         log_level=settings["log.level"],
     )
 
@@ -124,15 +148,19 @@ def programs(settings: Settings, layout: Layout, tools: Tools, home_env: dict[st
                   "--bootstrap", str(layout.envoy_dir / "bootstrap.yaml"),
                   "--admin-socket", str(layout.envoy_admin_socket),
                   "--log-level", settings["log.level"])
-    return [
-        Program("model_server", "The TensorFlow-Serving-compatible model server of this node.",
-                (tools.python, "-m", "serving", "--config", str(layout.serving_config)),
-                priority=10, log_file=log / "model_server.log",
-                stopwaitsecs=MODEL_SERVER_STOP_SECONDS, env=home_env),
+    stop_seconds = int(MODEL_SERVER_STOP_SECONDS + drain_seconds(settings))
+    result = [
         Program("envoy", "Envoy: REST and gRPC listeners balancing over the serving nodes.",
                 envoy_argv, priority=20, log_file=log / "envoy_proxy.log",
-                stopwaitsecs=MODEL_SERVER_STOP_SECONDS, env=home_env),
+                stopwaitsecs=stop_seconds, env=home_env),
     ]
+    if runs_model_server(settings):
+        result.append(Program(
+            "model_server", "The TensorFlow-Serving-compatible model server of this node.",
+            (tools.python, "-m", "serving", "--config", str(layout.serving_config)),
+            priority=10, log_file=log / "model_server.log", stopwaitsecs=stop_seconds,
+            env=home_env))
+    return result
 
 
 def render(settings: Settings, layout: Layout, tools: Tools, home: Path | None = None) -> dict[Path, str]:
@@ -140,13 +168,15 @@ def render(settings: Settings, layout: Layout, tools: Tools, home: Path | None =
     env = _templates()
     envoy_dir = layout.envoy_dir
     max_request_bytes = settings["max.request.mb"] * MIB
-    nodes = [settings["node.address"]]
+    nodes = serving_nodes(settings)
+    interval = settings["health.interval.seconds"]
     common = dict(
         envoy_dir=envoy_dir,
         buffer_limit_bytes=max_request_bytes + MIB,
-        lb_policy="ROUND_ROBIN",
-        health_interval_ms=HEALTH_INTERVAL_MS,
-        health_timeout_ms=HEALTH_TIMEOUT_MS,
+        lb_policy=LB_POLICIES[settings["lb.policy"]],
+        health_interval=f"{interval:g}s",
+        health_timeout=f"{max(interval, 0.5):g}s",
+        cluster_size=len(nodes),
     )
     files: dict[Path, str] = {}
     files[envoy_dir / "bootstrap.yaml"] = env.get_template("bootstrap.yaml.j2").render(
@@ -171,7 +201,8 @@ def render(settings: Settings, layout: Layout, tools: Tools, home: Path | None =
         files[envoy_dir / f"eds_{cluster.removeprefix('serving_')}.yaml"] = env.get_template(
             "eds.yaml.j2").render(cluster_name=cluster, nodes=nodes, port=port,
                                   health_port=MODEL_SERVER_REST_PORT)
-    files[layout.serving_config] = server_config(settings, layout).to_json()
+    if runs_model_server(settings):
+        files[layout.serving_config] = server_config(settings, layout).to_json()
 
     home_env = {"APPLIANCE_HOME": str(home)} if home else {}
     programs_dir = layout.supervisor_dir / "programs"

@@ -143,11 +143,33 @@ def _labels() -> Type:
     return Type("label=version pairs separated by commas, e.g. stable=1,canary=2", parse)
 
 
-def _address() -> Type:
+def _address(auto: bool = False) -> Type:
     def parse(text: str) -> str:
+        if auto and text == "auto":
+            return text
         return str(ipaddress.IPv4Address(text))
 
-    return Type("an IPv4 address such as 127.0.0.1 or 10.0.0.5", parse)
+    allowed = "an IPv4 address such as 127.0.0.1 or 10.0.0.5"
+    return Type(allowed + (", or auto (detected)" if auto else ""), parse)
+
+
+def _addresses() -> Type:
+    def parse(text: str) -> tuple[str, ...]:
+        found = tuple(str(ipaddress.IPv4Address(a.strip())) for a in text.split(",") if a.strip())
+        if len(set(found)) != len(found):
+            raise ValueError
+        return found
+
+    return Type("empty (this node only) or distinct IPv4 addresses separated by commas", parse)
+
+
+def _drain() -> Type:
+    bounded = _float(0, 600)
+
+    def parse(text: str) -> float | str:
+        return text if text == "auto" else bounded.parse(text)
+
+    return Type("auto or a number of seconds from 0 to 600", parse)
 
 
 def _origins() -> Type:
@@ -198,8 +220,22 @@ KEYS: tuple[Key, ...] = (
         "How often the model store is checked for new or removed versions."),
     Key("http.port", _port(), "8080", "Envoy's REST listener, on every node."),
     Key("grpc.port", _port(), "8081", "Envoy's gRPC listener, on every node."),
-    Key("node.address", _address(), "127.0.0.1",
-        "The address this node's listeners bind to and peers reach it at."),
+    Key("node.address", _address(auto=True), "127.0.0.1",
+        "The address this node's listeners bind to and peers reach it at; auto: the one of "
+        "this machine's addresses listed in serving.nodes, else its first non-loopback address."),
+    Key("node.role", _choice("serving", "modelrepo"), "serving",
+        "serving: Envoy and a model server; modelrepo: Envoy, the log browser and MinIO, no "
+        "model server."),
+    Key("serving.nodes", _addresses(), "",
+        "Addresses of every serving node of the cluster; Envoy on every node balances over "
+        "them. Empty: this node alone. The same file can be copied to every node."),
+    Key("lb.policy", _choice("round_robin", "least_request", "random"), "least_request",
+        "How Envoy spreads requests over the serving nodes."),
+    Key("health.interval.seconds", _float(0.2, 60), "1",
+        "How often Envoy checks each serving node's /health."),
+    Key("drain.seconds", _drain(), "auto",
+        "On stop or drain: how long a serving node keeps answering while failing its health "
+        "check, so peers stop sending to it; auto: 3 health intervals in a cluster, 0 alone."),
     Key("enable.access.log", _bool(), "true",
         "Write Envoy's access log (envoy.log): one line per request naming the backend."),
     Key("max.request.mb", _int(1, 1024), "32",

@@ -37,6 +37,10 @@ class Settings(Mapping[str, Any]):
     def models(self) -> tuple[str, ...]:
         return self.values["model.name"]
 
+    def with_value(self, key: str, value: Any) -> "Settings":
+        """A copy with one key replaced (used to pin a detected node.address)."""
+        return Settings({**self.values, key: value}, self.overrides, self.source)
+
     def for_model(self, model: str, key: str) -> Any:
         return self.overrides.get((model, key), self.values[key])
 
@@ -163,6 +167,9 @@ def _cross_checks(values: dict[str, Any], source: str) -> list[str]:
     if values["s3.type"] != "none" and base.startswith("/"):
         errors.append(f"{source}: model.base.path = {base!r} is a directory but s3.type = "
                       f"{values['s3.type']}; give s3://bucket[/prefix] (empty means s3://models)")
+    if values["node.role"] == "modelrepo" and not values["serving.nodes"]:
+        errors.append(f"{source}: node.role = modelrepo needs serving.nodes, the addresses of "
+                      "the serving nodes its Envoy balances over")
     if values["s3.type"] == "minio" and not values["s3.endpoint"]:
         errors.append(f"{source}: s3.type = minio needs s3.endpoint, the repo node's "
                       "address:9000 (e.g. 10.0.0.5:9000)")

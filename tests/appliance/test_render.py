@@ -88,3 +88,40 @@ def test_stale_program_files_are_removed(tmp_path):
     written = rendering.write_changed(files, remove_stale_under=programs)
     assert written == [programs / "retired.conf"]
     assert not (programs / "retired.conf").exists()
+
+
+CLUSTER = "serving.nodes = 127.0.0.31, 127.0.0.32, 127.0.0.33\nlb.policy = round_robin\n"
+
+
+def test_cluster_endpoints_policy_and_drain_reach_envoy_and_server(tmp_path):
+    layout, files = _render(tmp_path, CLUSTER + "node.address = 127.0.0.32\n")
+    for name, port in (("eds_rest.yaml", 8501), ("eds_grpc.yaml", 8500)):
+        eds = yaml.safe_load(files[layout.envoy_dir / name])
+        hosts = [e["endpoint"]["address"]["socket_address"]
+                 for e in eds["resources"][0]["endpoints"][0]["lb_endpoints"]]
+        assert hosts == [{"address": f"127.0.0.3{i}", "port_value": port} for i in (1, 2, 3)]
+    clusters = yaml.safe_load(files[layout.envoy_dir / "cds.yaml"])["resources"]
+    assert {c["lb_policy"] for c in clusters} == {"ROUND_ROBIN"}
+    assert all(c["outlier_detection"]["max_ejection_percent"] == 50 for c in clusters)
+    server = json.loads(files[layout.serving_config])
+    assert server["drain_seconds"] == 3.0  # three health intervals
+
+
+def test_modelrepo_role_runs_no_model_server(tmp_path):
+    layout, files = _render(tmp_path, CLUSTER + "node.role = modelrepo\n")
+    names = {p.name for p in files}
+    assert "model_server.conf" not in names and "serving.json" not in names
+    assert "envoy.conf" in names
+
+
+def test_node_removed_from_the_list_only_proxies(tmp_path):
+    layout, files = _render(tmp_path, CLUSTER + "node.address = 127.0.0.39\n")
+    assert "model_server.conf" not in {p.name for p in files}
+
+
+def test_cluster_renders_pass_envoy_validate(tmp_path):
+    layout, files = _render(tmp_path, CLUSTER + "node.address = 127.0.0.31\n")
+    rendering.write_changed(files)
+    layout.log_dir.mkdir()
+    ok, output = validate_envoy(rendering.Tools.installed().envoy, layout.envoy_dir)
+    assert ok, output
