@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import json
+import os
 import sys
+from pathlib import Path
 
 from appliance.node import Node
 from appliance.schema import ConfigError
@@ -45,6 +48,47 @@ def cmd_check(node: Node, args: argparse.Namespace) -> int:
 
     ok = self_check(node, print)
     return 0 if ok else 1
+
+
+def cmd_drain(node: Node, args: argparse.Namespace) -> int:
+    for step in node.drain():
+        print(step, flush=True)
+    return 0
+
+
+def _cluster_dir(args: argparse.Namespace) -> Path:
+    return Path(args.dir or os.environ.get("APPLIANCE_CLUSTER_DIR") or ".cluster").resolve()
+
+
+def cmd_cluster(node: Node, args: argparse.Namespace) -> int:
+    from appliance import cluster
+
+    base = _cluster_dir(args)
+    if args.action == "up":
+        extra = dict(item.split("=", 1) for item in args.set)
+        nodes = cluster.up(base, args.serving, args.repo,
+                           {k.strip(): v.strip() for k, v in extra.items()},
+                           first=ipaddress.IPv4Address(args.first_address))
+        print(f"\ncluster in {base}; call any node, e.g.:")
+        for n in nodes:
+            print(f"  {n.name:<10} curl -d '{{\"instances\": [1.0, 2.0, 5.0]}}' "
+                  f"http://{n.address}:8080/v1/models/saved_model_half_plus_two_mkl:predict")
+        print(f"status: appliance cluster status --dir {base}; stop: appliance cluster down --dir {base}")
+        return 0
+    if args.action == "down":
+        return 0 if cluster.down(base) else 1
+    rows = cluster.status(base)
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    for row in rows:
+        state = f"running (pid {row['pid']})" if row["pid"] else "stopped"
+        print(f"{row['name']:<10} {row['address']:<12} {row['role']:<10} {state}")
+        if row["pid"]:
+            print("  " + format_status({"node": row["address"], "config": "", "processes": [],
+                                        "models": row["models"], "envoy": row["envoy"]}
+                                       ).split("\n", 4)[-1].replace("\n", "\n  "))
+    return 0
 
 
 def format_status(report: dict) -> str:
@@ -93,6 +137,20 @@ def build_parser() -> argparse.ArgumentParser:
     status.set_defaults(func=cmd_status)
     sub.add_parser("check", help="validate config, Envoy config and built-in models, start nothing"
                    ).set_defaults(func=cmd_check)
+    sub.add_parser("drain", help="fail health checks, wait for peers and in-flight requests, "
+                   "then stop the node").set_defaults(func=cmd_drain)
+    cluster = sub.add_parser("cluster", help="a local multi-node cluster on 127.0.0.11, .12, ...")
+    cluster.add_argument("action", choices=("up", "status", "down"))
+    cluster.add_argument("--serving", type=int, default=3, help="serving nodes (default 3)")
+    cluster.add_argument("--repo", action="store_true", help="also a model-repo node")
+    cluster.add_argument("--dir", help="where the nodes' state directories go "
+                         "(default: $APPLIANCE_CLUSTER_DIR, else ./.cluster)")
+    cluster.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                         help="a config key for every node (repeatable)")
+    cluster.add_argument("--first-address", default="127.0.0.11",
+                         help="address of the first serving node (default 127.0.0.11)")
+    cluster.add_argument("--json", action="store_true")
+    cluster.set_defaults(func=cmd_cluster)
     return parser
 
 

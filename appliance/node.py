@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -101,6 +102,28 @@ class Node:
             actions.append("Envoy picks up the new clusters/endpoints from its files (no restart)")
         return actions or ["nothing changed"]
 
+    def drain(self) -> list[str]:
+        """Stop the node without losing a request; returns what was done, with timings.
+
+        The model server goes first: it fails /health, keeps answering for drain.seconds while
+        peers' Envoys eject it, finishes its in-flight requests and exits. Then supervisord
+        stops Envoy (which drains its own listeners) and itself.
+        """
+        supervisor = self.supervisor
+        supervisor.require_running()
+        steps = []
+        started = time.monotonic()
+        names = {p["name"] for p in supervisor.processes()}
+        if "model_server" in names:
+            supervisor.rpc.stopProcessGroup("model_server", True)
+            steps.append(f"model server drained and stopped in {time.monotonic() - started:.1f}s")
+        pid = supervisor.pid()
+        supervisor.shutdown()
+        while _alive(pid):
+            time.sleep(0.1)
+        steps.append(f"Envoy drained and the node stopped after {time.monotonic() - started:.1f}s")
+        return steps
+
     def status(self) -> dict:
         settings = self.settings()
         report: dict = {"node": settings["node.address"], "config": str(self.layout.config_file)}
@@ -114,6 +137,14 @@ class Node:
         report["models"] = _model_server_view(settings["node.address"])
         report["envoy"] = _envoy_view(EnvoyAdmin(self.layout.envoy_admin_socket))
         return report
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        return False
+    return True
 
 
 def _model_server_view(address: str) -> object:
