@@ -34,3 +34,6 @@ benchmark: install
 
 readme-table: install
 	$(PY) -m appliance.readme_table --write README.md
+
+# The VM image: make image, make image-test, make packer-check (packer/README.md).
+include packer/Makefile
