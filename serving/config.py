@@ -25,11 +25,37 @@ class VersionPolicy:
 
 
 @dataclass(frozen=True)
+class BatchingConfig:
+    """Server-side batching of concurrent requests into one runtime call.
+
+    Used only for signatures whose every input and output has a dynamic first dimension.
+    `timeout_micros` 0 is greedy: a batch takes what is queued now and adds no latency.
+    """
+
+    enabled: bool = True
+    max_batch_size: int = 64  # rows (sum of first dimensions) per runtime call
+    timeout_micros: int = 0  # how long a partial batch waits for more requests
+    max_enqueued_batches: int = 100  # beyond this, requests get RESOURCE_EXHAUSTED
+    threads: int = 1  # runtime calls in flight at once per model version
+
+    def __post_init__(self) -> None:
+        if self.max_batch_size < 1 or self.timeout_micros < 0 or self.threads < 1:
+            raise ValueError("batching needs max_batch_size >= 1, timeout_micros >= 0, threads >= 1")
+        if self.max_enqueued_batches < 1:
+            raise ValueError("batching needs max_enqueued_batches >= 1")
+
+    @classmethod
+    def from_dict(cls, data: dict | None) -> BatchingConfig:
+        return cls(**(data or {}))
+
+
+@dataclass(frozen=True)
 class ModelConfig:
     name: str
     base_path: Path  # holds <version>/ folders
     version_policy: VersionPolicy = VersionPolicy()
     version_labels: dict[str, int] = field(default_factory=dict)
+    batching: BatchingConfig | None = None  # None: the server's default batching
 
 
 @dataclass(frozen=True)
@@ -46,12 +72,18 @@ class ServerConfig:
     # health checks see it; in-flight requests are always awaited after that.
     drain_seconds: float = 0.0
     log_level: str = "info"
+    batching: BatchingConfig = BatchingConfig()  # default for models that set none
+    inference_threads: int = 2  # threads running runtime calls (batched or not)
+    runtime_threads: int = 0  # the framework's own intra/inter-op threads; 0: its default
+
+    def batching_for(self, model: ModelConfig) -> BatchingConfig:
+        return model.batching or self.batching
 
     def to_json(self) -> str:
         return json.dumps(_plain(self), indent=2, sort_keys=True) + "\n"
 
     @classmethod
-    def from_json(cls, text: str) -> "ServerConfig":
+    def from_json(cls, text: str) -> ServerConfig:
         data = json.loads(text)
         models = tuple(
             ModelConfig(
@@ -63,14 +95,17 @@ class ServerConfig:
                     versions=tuple(int(v) for v in m["version_policy"].get("versions", ())),
                 ),
                 version_labels={k: int(v) for k, v in m.get("version_labels", {}).items()},
+                batching=BatchingConfig.from_dict(m["batching"]) if m.get("batching") else None,
             )
             for m in data.pop("models")
         )
         data["cors_allowed_origins"] = tuple(data.get("cors_allowed_origins", ()))
+        if "batching" in data:
+            data["batching"] = BatchingConfig.from_dict(data["batching"])
         return cls(models=models, **data)
 
     @classmethod
-    def load(cls, path: Path) -> "ServerConfig":
+    def load(cls, path: Path) -> ServerConfig:
         return cls.from_json(path.read_text(encoding="utf-8"))
 
 

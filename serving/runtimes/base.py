@@ -3,6 +3,13 @@
 A runtime is constructed cheaply (no I/O), `load()` does the expensive work once, and after that
 `signatures` describes what `predict` accepts. The manager calls `predict` from several threads
 at once; a runtime whose framework is not thread-safe serialises internally.
+
+Errors: `predict` raises `serving.errors.ServingError` (with its canonical code) for anything
+the client caused, e.g. a framework error about a bad shape mapped to INVALID_ARGUMENT; any other
+exception is reported to the client as INTERNAL. `load` may raise anything: the message is
+shown in the version's status and in the log.
+
+Registering a runtime: add its module here and one line to `serving.runtimes.RUNTIMES`.
 """
 
 from __future__ import annotations
@@ -66,7 +73,11 @@ class Runtime(ABC):
     @abstractmethod
     def predict(self, signature_name: str, inputs: dict[str, np.ndarray],
                 output_keys: list[str] | None = None) -> dict[str, np.ndarray]:
-        """Run one signature on already-validated inputs; return the requested outputs."""
+        """Run one signature on already-validated inputs; return the requested outputs.
+
+        `inputs` has exactly the signature's input keys, each array already of the input's
+        numpy dtype (DT_STRING: an object array of bytes); `output_keys` None means all.
+        """
 
     def unload(self) -> None:
         """Release the model's memory; called once, after the last in-flight request."""

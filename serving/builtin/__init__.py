@@ -1,0 +1,1 @@
+"""Models the appliance creates itself on first start."""
