@@ -9,6 +9,8 @@ install -d -m 0755 /data /data/models /var/log/appliance
 if [ ! -e "$conf" ]; then
   umask 077
   /opt/appliance/venv/bin/python -c 'from appliance.settings import default_file_text; print(default_file_text())' >"$conf.new"
+  # On a VM the node listens on its own address, whatever DHCP gave it.
+  sed -i 's/^node\.address = .*/node.address = auto/' "$conf.new"
   mv "$conf.new" "$conf"
 fi
 chown root:root "$conf"
