@@ -1,8 +1,8 @@
 #!/bin/sh
 set -eux
-# The Python environment: this project (from the archive uploaded by the build) and its
-# runtimes in /opt/appliance/venv; `appliance` on PATH. Re-running replaces the source and
-# reinstalls into the same venv.
+# The Python environment: this project (from the archive uploaded by the build, kept in
+# /opt/appliance/src) and its runtimes in /opt/appliance/venv; `appliance` on PATH.
+# Re-running replaces the source and reinstalls into the same venv.
 BUILD_DIR="${BUILD_DIR:-/tmp/appliance-build}"
 APPLIANCE_EXTRAS="${APPLIANCE_EXTRAS:-}"
 prefix=/opt/appliance
@@ -31,7 +31,9 @@ target="$prefix/src"
 if [ -n "$APPLIANCE_EXTRAS" ]; then
   target="$prefix/src[$APPLIANCE_EXTRAS]"
 fi
-"$prefix/venv/bin/pip" install "$target"
+# Editable, as `make install` does: the node renders from the source tree's envoy/
+# templates (appliance.render reads PROJECT_ROOT/envoy), so /opt/appliance/src stays.
+"$prefix/venv/bin/pip" install --editable "$target"
 
 ln -sf "$prefix/venv/bin/appliance" /usr/local/bin/appliance
 appliance --help >/dev/null
