@@ -92,7 +92,10 @@ def cmd_cluster(node: Node, args: argparse.Namespace) -> int:
 
 
 def format_status(report: dict) -> str:
-    lines = [f"node {report['node']} (config {report['config']})", "", "processes:"]
+    lines = [f"node {report['node']} (config {report['config']})"]
+    if report.get("config_error"):
+        lines.append("the config file has errors and was not applied:\n" + report["config_error"])
+    lines += ["", "processes:"]
     processes = report["processes"]
     if isinstance(processes, str):
         lines.append(f"  {processes}")
@@ -104,10 +107,12 @@ def format_status(report: dict) -> str:
         lines.append(f"  {models}")
     else:
         for model in models.get("models", []):
-            for version in model.get("model_version_status", []):
-                error = version.get("status", {}).get("error_message", "")
+            if not model.get("versions"):
+                lines.append(f"  {model['name']:<36} no version found in {model['base_path']}")
+            for version in model.get("versions", []):
                 lines.append(f"  {model['name']:<36} version {version['version']:<10} "
-                             f"{version['state']:<12} {error}")
+                             f"{version['state']:<12} {version.get('format') or ''} "
+                             f"{version.get('error') or ''}".rstrip())
     lines += ["", "Envoy's view of the serving nodes:"]
     envoy = report["envoy"]
     if isinstance(envoy, str):

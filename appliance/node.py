@@ -124,9 +124,22 @@ class Node:
         steps.append(f"Envoy drained and the node stopped after {time.monotonic() - started:.1f}s")
         return steps
 
+    def applied_address(self) -> str:
+        """The address the running node was rendered with (Envoy's node id)."""
+        import yaml
+
+        bootstrap = yaml.safe_load((self.layout.envoy_dir / "bootstrap.yaml").read_text())
+        return bootstrap["node"]["id"]
+
     def status(self) -> dict:
-        settings = self.settings()
-        report: dict = {"node": settings["node.address"], "config": str(self.layout.config_file)}
+        """What runs now. Works with a broken config file too: it reports the applied state."""
+        report: dict = {"config": str(self.layout.config_file)}
+        try:
+            address = self.settings()["node.address"]
+        except ConfigError as exc:
+            report["config_error"] = str(exc)
+            address = self.applied_address()
+        report["node"] = address
         try:
             self.supervisor.require_running()
             report["processes"] = [
@@ -134,7 +147,7 @@ class Node:
                  "description": p["description"]} for p in self.supervisor.processes()]
         except NotRunning as exc:
             report["processes"] = str(exc)
-        report["models"] = _model_server_view(settings["node.address"])
+        report["models"] = _model_server_view(address)
         report["envoy"] = _envoy_view(EnvoyAdmin(self.layout.envoy_admin_socket))
         return report
 

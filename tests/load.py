@@ -28,7 +28,7 @@ class Load:
     max_seconds: float = 120.0  # a hard bound, whatever the test does
     ok: int = 0
     refused: int = 0  # connections refused: never accepted, so never in flight
-    failures: list[str] = field(default_factory=list)
+    failures: list[tuple[str, str]] = field(default_factory=list)  # (x-request-id, what)
     _stop: threading.Event = field(default_factory=threading.Event)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _workers: list[threading.Thread] = field(default_factory=list)
@@ -57,14 +57,14 @@ class Load:
                                    f"failures: {self.failures[:5]}")
             time.sleep(0.05)
 
-    def _record(self, error: str | None) -> None:
+    def _record(self, request_id: str, error: str | None) -> None:
         with self._lock:
             if error is None:
                 self.ok += 1
             elif error == REFUSED:
                 self.refused += 1
             else:
-                self.failures.append(error)
+                self.failures.append((request_id, error))
 
     def _run(self, index: int) -> None:
         entries = itertools.cycle(self.entries[index % len(self.entries):] + self.entries)
@@ -74,22 +74,25 @@ class Load:
         request = predict_pb2.PredictRequest()
         request.model_spec.name = MODEL
         request.inputs["x"].CopyFrom(tf.make_tensor_proto(np.array([[1.0], [2.0], [5.0]], np.float32)))
-        while not self._stop.is_set() and time.monotonic() < deadline:
+        for n in itertools.count():
+            if self._stop.is_set() or time.monotonic() > deadline:
+                break
             address = next(entries)
+            request_id = f"load-{index}-{n}"
             if grpc_mode:
                 channel = channels.setdefault(address, grpc.insecure_channel(f"{address}:8081"))
-                self._record(_grpc_call(channel, request))
+                self._record(request_id, _grpc_call(channel, request, request_id))
             else:
-                self._record(_rest_call(address))
+                self._record(request_id, _rest_call(address, request_id))
         for channel in channels.values():
             channel.close()
 
 
-def _rest_call(address: str) -> str | None:
+def _rest_call(address: str, request_id: str) -> str | None:
     conn = http.client.HTTPConnection(address, 8080, timeout=30)
     try:
         conn.request("POST", f"/v1/models/{MODEL}:predict", BODY,
-                     {"Content-Type": "application/json"})
+                     {"Content-Type": "application/json", "x-request-id": request_id})
         response = conn.getresponse()
         body = response.read()
         if response.status != 200 or json.loads(body) != {"predictions": [2.5, 3.0, 4.5]}:
@@ -103,10 +106,10 @@ def _rest_call(address: str) -> str | None:
         conn.close()
 
 
-def _grpc_call(channel: grpc.Channel, request) -> str | None:
+def _grpc_call(channel: grpc.Channel, request, request_id: str) -> str | None:
     stub = prediction_service_pb2_grpc.PredictionServiceStub(channel)
     try:
-        response = stub.Predict(request, timeout=30)
+        response = stub.Predict(request, timeout=30, metadata=[("x-request-id", request_id)])
     except grpc.RpcError as err:
         details = err.details() or ""
         if err.code() == grpc.StatusCode.UNAVAILABLE and (
@@ -115,3 +118,14 @@ def _grpc_call(channel: grpc.Channel, request) -> str | None:
         return f"gRPC: {err.code()} {details}"
     values = list(response.outputs["y"].float_val)
     return None if values == [2.5, 3.0, 4.5] else f"gRPC: wrong answer {values}"
+
+
+def envoy_log_entries(log_dir) -> dict[str, dict]:
+    """Access-log entries of the load's requests, by x-request-id."""
+    entries = {}
+    path = log_dir / "envoy.log"
+    for line in path.read_text().splitlines() if path.exists() else ():
+        entry = json.loads(line)
+        if str(entry.get("request_id", "")).startswith("load-"):
+            entries[entry["request_id"]] = entry
+    return entries

@@ -17,6 +17,7 @@ import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
+from email.message import Message
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -33,6 +34,8 @@ def wait_for(condition, timeout: float, what: str, interval: float = 0.05):
             value = condition()
             if value:
                 return value
+        except AssertionError:
+            raise
         except Exception as exc:  # the condition may fail until the thing is up
             last_error = exc
         time.sleep(interval)
@@ -40,14 +43,14 @@ def wait_for(condition, timeout: float, what: str, interval: float = 0.05):
 
 
 def http(method: str, url: str, body: bytes | str | None = None, timeout: float = 10,
-         headers: dict | None = None) -> tuple[int, bytes, dict]:
+         headers: dict | None = None) -> tuple[int, bytes, Message]:
     data = body.encode() if isinstance(body, str) else body
     request = urllib.request.Request(url, data=data, method=method, headers=headers or {})
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
-            return response.status, response.read(), dict(response.headers)
+            return response.status, response.read(), response.headers
     except urllib.error.HTTPError as err:
-        return err.code, err.read(), dict(err.headers)
+        return err.code, err.read(), err.headers
 
 
 @dataclass

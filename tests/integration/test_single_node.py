@@ -141,7 +141,8 @@ def test_bad_rest_input_gets_a_clear_json_error_and_serving_goes_on(node, route,
 @pytest.mark.parametrize("request_factory, code", [
     (lambda: grpc_request("no_such_model", [1.0]), grpc.StatusCode.NOT_FOUND),
     (lambda: grpc_request(MKL, [1.0], version=999), grpc.StatusCode.NOT_FOUND),
-    (lambda: grpc_request(MKL, [1.0], signature="nope"), grpc.StatusCode.INVALID_ARGUMENT),
+    # TensorFlow Serving's own code for an unknown signature (predict_util.cc).
+    (lambda: grpc_request(MKL, [1.0], signature="nope"), grpc.StatusCode.FAILED_PRECONDITION),
     (lambda: grpc_request("two_versions", [1.0], label="nolabel"), grpc.StatusCode.INVALID_ARGUMENT),
 ])
 def test_bad_grpc_input_gets_the_tensorflow_serving_code(node, stub, request_factory, code):
