@@ -74,7 +74,9 @@ class ServerConfig:
     log_level: str = "info"
     batching: BatchingConfig = BatchingConfig()  # default for models that set none
     inference_threads: int = 2  # threads running runtime calls (batched or not)
-    runtime_threads: int = 0  # the framework's own intra/inter-op threads; 0: its default
+    # The framework's own intra/inter-op threads per call; 0 is its default (all cores). 1 is
+    # fastest for small models on few cores: parallelism comes from inference_threads instead.
+    runtime_threads: int = 1
 
     def batching_for(self, model: ModelConfig) -> BatchingConfig:
         return model.batching or self.batching

@@ -10,7 +10,11 @@ import numpy as np
 import pytest
 import requests
 from tensorflow_serving.apis import (
-    classification_pb2, get_model_metadata_pb2, predict_pb2, prediction_service_pb2_grpc)
+    classification_pb2,
+    get_model_metadata_pb2,
+    predict_pb2,
+    prediction_service_pb2_grpc,
+)
 
 from serving.errors import HTTP_STATUS
 from serving.tensors import to_proto
@@ -55,8 +59,8 @@ CASES = [
     ("classify on a predict signature", "/v1/models/half:classify", '{"examples": [{"x": 1.0}]}',
      "Classify", classification_pb2.ClassificationRequest(
          model_spec={"name": "half"}, input={"example_list": {"examples": [{}]}}),
-     C.INVALID_ARGUMENT, "Expected classification signature method_name to be "
-                         "tensorflow/serving/classify. Was: tensorflow/serving/predict"),
+     C.INVALID_ARGUMENT, ("Expected classification signature method_name to be "
+                         "tensorflow/serving/classify. Was: tensorflow/serving/predict")),
     ("metadata of unknown model", "/v1/models/nope/metadata", None, "GetModelMetadata",
      get_model_metadata_pb2.GetModelMetadataRequest(model_spec={"name": "nope"},
                                                     metadata_field=["signature_def"]),
@@ -103,8 +107,8 @@ def test_error_through_both_transports(main_server, stub, case):
     ('{"nothing": 1}', "Missing 'inputs' or 'instances' key"),
     ('{"signature_name": 5, "instances": [1]}', "'signature_name' key must be a string value."),
     ('{"instances": [[1.0], [2.0, 3.0]]}',
-     "Failed to process element: 1 of 'instances' list. Error: INVALID_ARGUMENT: Expecting "
-     "tensor size: 1 but got: 2"),
+     ("Failed to process element: 1 of 'instances' list. Error: INVALID_ARGUMENT: Expecting "
+     "tensor size: 1 but got: 2")),
     ('{"instances": [[1.0], [[2.0]]]}',
      "Failed to process element: 1 of 'instances' list. Error: INVALID_ARGUMENT: Expecting shape"),
     ('{"instances": [1e39]}', "Cannot convert JSON value: 1e+39 to float without loss of precision"),

@@ -8,8 +8,14 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from tensorflow.core.example import example_pb2
 from tensorflow_serving.apis import (
-    classification_pb2, get_model_metadata_pb2, get_model_status_pb2, model_service_pb2_grpc,
-    predict_pb2, prediction_service_pb2_grpc, regression_pb2)
+    classification_pb2,
+    get_model_metadata_pb2,
+    get_model_status_pb2,
+    model_service_pb2_grpc,
+    predict_pb2,
+    prediction_service_pb2_grpc,
+    regression_pb2,
+)
 
 from serving.tensors import to_ndarray, to_proto
 
