@@ -20,7 +20,7 @@ trap 'rm -rf "$work"' EXIT
 rootfs="$work/rootfs"
 
 debootstrap --variant=minbase \
-  --include=linux-image-cloud-amd64,initramfs-tools,systemd,systemd-sysv,systemd-resolved,systemd-boot-efi,udev,openssh-server,ca-certificates,iproute2 \
+  --include=linux-image-cloud-amd64,initramfs-tools,systemd,systemd-sysv,systemd-boot-efi,udev,ifupdown,isc-dhcp-client,openssh-server,ca-certificates,iproute2 \
   "$suite" "$rootfs" "$mirror"
 
 echo appliance >"$rootfs/etc/hostname"
@@ -28,16 +28,10 @@ cat >"$rootfs/etc/fstab" <<'FSTAB'
 LABEL=appliance-root / ext4 errors=remount-ro 0 1
 LABEL=ESP /boot/efi vfat umask=0077 0 2
 FSTAB
-mkdir -p "$rootfs/boot/efi" "$rootfs/etc/systemd/network"
-cat >"$rootfs/etc/systemd/network/80-dhcp.network" <<'NET'
-[Match]
-Name=en* eth*
-
-[Network]
-DHCP=yes
-NET
-ln -sf /run/systemd/resolve/stub-resolv.conf "$rootfs/etc/resolv.conf"
-chroot "$rootfs" systemctl enable systemd-networkd systemd-resolved ssh
+mkdir -p "$rootfs/boot/efi" "$rootfs/etc/network/interfaces.d"
+# One NIC, named eth0 (net.ifnames=0 below), configured by DHCP (address, route, DNS).
+printf 'auto eth0\niface eth0 inet dhcp\n' >"$rootfs/etc/network/interfaces.d/eth0"
+chroot "$rootfs" systemctl enable networking ssh
 install -d -m 0700 "$rootfs/root/.ssh"
 install -m 0600 "$pubkey" "$rootfs/root/.ssh/authorized_keys"
 rm -f "$rootfs"/etc/ssh/ssh_host_*
@@ -53,7 +47,7 @@ mcopy -i "$esp" "$rootfs/usr/lib/systemd/boot/efi/systemd-bootx64.efi" ::/EFI/BO
 mcopy -i "$esp" "$kernel" ::/vmlinuz
 mcopy -i "$esp" "$initrd" ::/initrd.img
 printf 'default debian.conf\ntimeout 0\n' >"$work/loader.conf"
-printf 'title Debian (appliance)\nlinux /vmlinuz\ninitrd /initrd.img\noptions root=LABEL=appliance-root ro console=tty0 console=ttyS0,115200n8\n' >"$work/debian.conf"
+printf 'title Debian (appliance)\nlinux /vmlinuz\ninitrd /initrd.img\noptions root=LABEL=appliance-root ro net.ifnames=0 console=tty0 console=ttyS0,115200n8\n' >"$work/debian.conf"
 mcopy -i "$esp" "$work/loader.conf" ::/loader/loader.conf
 mcopy -i "$esp" "$work/debian.conf" ::/loader/entries/debian.conf
 
