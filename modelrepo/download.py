@@ -1,0 +1,73 @@
+"""Download one version into a staging directory and prove it matches its listing.
+
+Why verify: a listing names every object with size and ETag; an object replaced or cut off during
+the download must not be moved into place. Single-part ETags are the MD5 of the content and are
+checked against the bytes; multipart ETags are checked to be the same object the listing named.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path, PurePosixPath
+
+from minio import Minio
+
+from modelrepo.errors import VersionIncomplete
+from modelrepo.formats import detect_dir
+from modelrepo.store import ObjectInfo, StoreConfig, call
+
+CHUNK = 1 << 20
+
+
+def safe_relpath(name: str) -> PurePosixPath:
+    """The object's path inside the version folder; refuse names that would escape it."""
+    rel = PurePosixPath(name)
+    if rel.is_absolute() or not rel.parts or any(p in ("..", ".", "") for p in rel.parts):
+        raise VersionIncomplete(f"object name {name!r} is not a plain relative path")
+    return rel
+
+
+def fetch(store: StoreConfig, client: Minio, key: str, obj: ObjectInfo, dest: Path) -> None:
+    """Stream one object to `dest`; raise VersionIncomplete when it differs from the listing."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+
+    def run() -> tuple[int, str, str]:
+        resp = client.get_object(store.bucket, key)
+        digest, size = hashlib.md5(usedforsecurity=False), 0
+        try:
+            with open(dest, "wb") as out:
+                for chunk in resp.stream(CHUNK):
+                    out.write(chunk)
+                    digest.update(chunk)
+                    size += len(chunk)
+            return size, resp.headers.get("ETag", "").strip('"'), digest.hexdigest()
+        finally:
+            resp.close()
+            resp.release_conn()
+
+    size, etag, md5 = call(store, f"downloading {key} from", run)
+    if size != obj.size:
+        raise VersionIncomplete(f"{key}: got {size} bytes, the listing says {obj.size}")
+    if etag and obj.etag and etag != obj.etag:
+        raise VersionIncomplete(f"{key}: changed while downloading (ETag {etag} != {obj.etag})")
+    if "-" not in obj.etag and obj.etag and md5 != obj.etag:
+        raise VersionIncomplete(f"{key}: content MD5 {md5} does not match ETag {obj.etag}")
+
+
+def download_version(store: StoreConfig, client: Minio, model: str, version: int,
+                     objects: tuple[ObjectInfo, ...], staging: Path, workers: int = 4) -> str:
+    """Fetch every object into `staging`, verify it, and return the recognised format."""
+    jobs = [(store.key(model, str(version), o.name), o, staging / safe_relpath(o.name))
+            for o in objects]
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        for future in [pool.submit(fetch, store, client, *job) for job in jobs]:
+            future.result()
+    present = {str(p.relative_to(staging)) for p in staging.rglob("*") if p.is_file()}
+    missing = {o.name for o in objects} - present
+    if missing:
+        raise VersionIncomplete(f"{model}/{version}: missing after download: {sorted(missing)}")
+    fmt = detect_dir(staging)
+    if fmt is None:
+        raise VersionIncomplete(f"{model}/{version}: no recognised model format")
+    return fmt
