@@ -1,0 +1,64 @@
+"""`python -m logviewer [--home DIR]` serves the browser; `python -m logviewer hash-password`
+prints a hash for `logviewer.password` (the password is read without echo, or from stdin)."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import logging
+import sys
+
+from appliance.schema import LOGVIEWER_PORT, ConfigError
+
+
+def _hash_password() -> int:
+    from werkzeug.security import generate_password_hash
+
+    if sys.stdin.isatty():
+        password = getpass.getpass("Password: ")
+        if password != getpass.getpass("Again: "):
+            print("The passwords differ.", file=sys.stderr)
+            return 1
+    else:
+        password = sys.stdin.readline().rstrip("\n")
+    if not password:
+        print("An empty password is not allowed.", file=sys.stderr)
+        return 1
+    print(generate_password_hash(password))
+    return 0
+
+
+def _serve(home: str | None, threads: int) -> int:
+    import waitress
+
+    from appliance import settings as settings_mod
+    from appliance.layout import Layout
+    from logviewer import create_app
+
+    layout = Layout.select(home)
+    try:
+        settings = settings_mod.load(layout.config_file)
+    except ConfigError as exc:
+        print(f"logviewer: {exc}", file=sys.stderr)
+        return 2
+    app = create_app(settings, layout)
+    address = settings["node.address"]
+    logging.getLogger("waitress").info("log browser on http://%s:%d", address, LOGVIEWER_PORT)
+    waitress.serve(app, host=address, port=LOGVIEWER_PORT, threads=threads, ident="logviewer")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m logviewer", description=__doc__)
+    parser.add_argument("command", nargs="?", choices=["serve", "hash-password"], default="serve")
+    parser.add_argument("--home", help="state directory (default: $APPLIANCE_HOME or /etc, /data)")
+    parser.add_argument("--threads", type=int, default=8, help="request threads (default 8)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    if args.command == "hash-password":
+        return _hash_password()
+    return _serve(args.home, args.threads)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
