@@ -32,24 +32,25 @@ class Cache:
             shutil.rmtree(self.root / leftover, ignore_errors=True)
             (self.root / leftover).mkdir()
 
-    def versions(self, model: str) -> list[int]:
-        """Versions in place for `model`, ascending."""
+    def folders(self, model: str) -> dict[int, str]:
+        """Version -> folder name (as in the bucket, e.g. 00000123) of versions in place."""
         folder = self.root / model
         if not folder.is_dir():
-            return []
-        return sorted(int(p.name) for p in folder.iterdir() if p.is_dir() and is_version(p.name))
+            return {}
+        return {int(p.name): p.name for p in folder.iterdir() if p.is_dir() and is_version(p.name)}
 
-    def path(self, model: str, version: int) -> Path:
-        return self.root / model / str(version)
+    def versions(self, model: str) -> list[int]:
+        """Versions in place for `model`, ascending."""
+        return sorted(self.folders(model))
 
     def new_staging(self, model: str, version: int) -> Path:
         """An empty directory to download one version into."""
         return Path(tempfile.mkdtemp(prefix=f"{model}.{version}.", dir=self.root / STAGING))
 
-    def place(self, staging: Path, model: str, version: int) -> None:
-        """Make a verified staging directory visible as <model>/<version> with one rename."""
+    def place(self, staging: Path, model: str, folder: str) -> None:
+        """Make a verified staging directory visible as <model>/<folder> with one rename."""
         (self.root / model).mkdir(exist_ok=True)
-        os.rename(staging, self.path(model, version))
+        os.rename(staging, self.root / model / folder)
 
     def discard(self, staging: Path) -> None:
         shutil.rmtree(staging, ignore_errors=True)
@@ -57,5 +58,5 @@ class Cache:
     def remove(self, model: str, version: int) -> None:
         """Make a version vanish with one rename, then delete its files."""
         gone = Path(tempfile.mkdtemp(prefix=f"{model}.{version}.", dir=self.root / TRASH))
-        os.rename(self.path(model, version), gone / "v")
+        os.rename(self.root / model / self.folders(model)[version], gone / "v")
         shutil.rmtree(gone, ignore_errors=True)

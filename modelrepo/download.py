@@ -55,10 +55,10 @@ def fetch(store: StoreConfig, client: Minio, key: str, obj: ObjectInfo, dest: Pa
         raise VersionIncomplete(f"{key}: content MD5 {md5} does not match ETag {obj.etag}")
 
 
-def download_version(store: StoreConfig, client: Minio, model: str, version: int,
+def download_version(store: StoreConfig, client: Minio, model: str, folder: str,
                      objects: tuple[ObjectInfo, ...], staging: Path, workers: int = 4) -> str:
     """Fetch every object into `staging`, verify it, and return the recognised format."""
-    jobs = [(store.key(model, str(version), o.name), o, staging / safe_relpath(o.name))
+    jobs = [(store.key(model, folder, o.name), o, staging / safe_relpath(o.name))
             for o in objects]
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         for future in [pool.submit(fetch, store, client, *job) for job in jobs]:
@@ -66,8 +66,8 @@ def download_version(store: StoreConfig, client: Minio, model: str, version: int
     present = {str(p.relative_to(staging)) for p in staging.rglob("*") if p.is_file()}
     missing = {o.name for o in objects} - present
     if missing:
-        raise VersionIncomplete(f"{model}/{version}: missing after download: {sorted(missing)}")
+        raise VersionIncomplete(f"{model}/{folder}: missing after download: {sorted(missing)}")
     fmt = detect_dir(staging)
     if fmt is None:
-        raise VersionIncomplete(f"{model}/{version}: no recognised model format")
+        raise VersionIncomplete(f"{model}/{folder}: no recognised model format")
     return fmt

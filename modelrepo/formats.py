@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
-VERSION_RE = re.compile(r"[1-9][0-9]{0,17}")
+VERSION_RE = re.compile(r"0*[1-9][0-9]{0,17}")
 
 
 def detect(names: Iterable[str]) -> str | None:
@@ -36,7 +36,7 @@ def detect_dir(path: Path) -> str | None:
 
 
 def is_version(name: str) -> bool:
-    """True for a positive integer folder name without leading zeros."""
+    """True for a positive integer folder name; leading zeros allowed, as TF Serving's 00000123."""
     return bool(VERSION_RE.fullmatch(name))
 
 

@@ -125,11 +125,19 @@ class ObjectInfo:
     etag: str
 
 
-Listing = dict[str, dict[int, tuple[ObjectInfo, ...]]]
+@dataclass(frozen=True)
+class VersionListing:
+    """One version folder in the bucket: its name as written (e.g. 00000123) and its objects."""
+
+    folder: str
+    objects: tuple[ObjectInfo, ...]
+
+
+Listing = dict[str, dict[int, VersionListing]]
 
 
 def list_models(store: StoreConfig, client: Minio, models: tuple[str, ...] | None) -> Listing:
-    """model -> version -> objects, for numeric version folders; None lists every model.
+    """model -> version -> folder and objects, for numeric version folders; None lists every model.
 
     One recursive listing per model (or of the whole prefix): cheap enough for every poll.
     Objects outside <model>/<version>/ and folder markers are ignored.
@@ -146,9 +154,12 @@ def list_models(store: StoreConfig, client: Minio, models: tuple[str, ...] | Non
                 version, _, name = rest.partition("/")
                 if not name or name.endswith("/") or not is_version(version):
                     continue
-                found = out.setdefault(model, {}).setdefault(int(version), ())
-                out[model][int(version)] = found + (
-                    ObjectInfo(name, int(obj.size or 0), (obj.etag or "").strip('"')),)
+                found = out.setdefault(model, {}).setdefault(int(version),
+                                                             VersionListing(version, ()))
+                if found.folder != version:  # "1" and "01": the first folder listed wins
+                    continue
+                info = ObjectInfo(name, int(obj.size or 0), (obj.etag or "").strip('"'))
+                out[model][int(version)] = VersionListing(version, found.objects + (info,))
 
     call(store, "listing", run)
     for model in models or ():

@@ -32,7 +32,7 @@ from modelrepo.config import SyncConfig
 from modelrepo.download import download_version
 from modelrepo.errors import ModelRepoError, StoreError
 from modelrepo.formats import detect
-from modelrepo.store import ObjectInfo, list_models
+from modelrepo.store import ObjectInfo, VersionListing, list_models
 
 log = logging.getLogger("model_sync")
 
@@ -71,7 +71,7 @@ class Syncer:
             models[model] = self._reconcile(model, listing.get(model, {}))
         self._status["models"] = models
 
-    def _reconcile(self, model: str, versions: dict[int, tuple[ObjectInfo, ...]]) -> dict:
+    def _reconcile(self, model: str, versions: dict[int, VersionListing]) -> dict:
         for version in self.cache.versions(model):
             if version not in versions:
                 log.info("%s/%s: deleted from the store, removing it from the cache",
@@ -83,11 +83,11 @@ class Syncer:
         for version in sorted(versions, reverse=True):
             if version in cached:
                 continue
-            sig = _signature(versions[version])
+            sig = _signature(versions[version].objects)
             previous, count = self._seen.get((model, version), (None, 0))
             count = count + 1 if previous == sig else 1
             self._seen[(model, version)] = (sig, count)
-            reason = self._check(model, version, sig, count)
+            reason = self._check(model, versions[version].folder, version, sig, count)
             if reason == "pending":
                 pending.append(version)
             elif reason:
@@ -97,7 +97,7 @@ class Syncer:
         return {"cached": self.cache.versions(model), "store": sorted(versions),
                 "pending": sorted(pending), "rejected": rejected}
 
-    def _check(self, model: str, version: int, sig: Any, count: int) -> str | None:
+    def _check(self, model: str, folder: str, version: int, sig: Any, count: int) -> str | None:
         """Download the version if it is ready; return why not ("pending" or a reason)."""
         old = self._rejected.get((model, version))
         if old and old[0] == sig:
@@ -111,9 +111,9 @@ class Syncer:
         try:
             objects = tuple(ObjectInfo(n, s, e) for n, s, e in sig)
             started = time.monotonic()
-            fmt = download_version(self.store, self._client, model, version, objects, staging,
+            fmt = download_version(self.store, self._client, model, folder, objects, staging,
                                    self.config.workers)
-            self.cache.place(staging, model, version)
+            self.cache.place(staging, model, folder)
         except StoreError:
             self.cache.discard(staging)
             raise
