@@ -156,7 +156,15 @@ def build_parser() -> argparse.ArgumentParser:
                          help="address of the first serving node (default 127.0.0.11)")
     cluster.add_argument("--json", action="store_true")
     cluster.set_defaults(func=cmd_cluster)
+    _add_models_commands(sub)
     return parser
+
+
+def _add_models_commands(sub: argparse._SubParsersAction) -> None:
+    """`appliance models push|list`, owned by modelrepo/ (imported here, not at module load)."""
+    from modelrepo.cli import add_models_parser
+
+    add_models_parser(sub)
 
 
 def main(argv: list[str] | None = None) -> int:
