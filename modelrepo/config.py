@@ -54,7 +54,7 @@ class SyncConfig:
         return cls.from_json(path.read_text(encoding="utf-8"))
 
     def write(self, path: Path) -> None:
-        """Write the file mode 0600 (it holds the secret key), replacing any older one atomically."""
+        """Write the file mode 0600 (it holds the secret key); replace an older one atomically."""
         tmp = path.with_name(path.name + ".tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as out:

@@ -48,7 +48,8 @@ def describe(status: dict[str, Any] | None, stale_after: float = 300.0) -> str:
     stale = f" (status {age:.0f}s old: is model_sync running?)" if age > stale_after else ""
     state = status.get("state")
     if state == "ok":
-        return f"model store {status.get('store')}: ok, last sync {status.get('last_success')}{stale}"
+        return (f"model store {status.get('store')}: ok, last sync "
+                f"{status.get('last_success')}{stale}")
     if state == "starting":
         return f"model store {status.get('store')}: first sync in progress{stale}"
     label = {"unreachable": "store unreachable", "credentials": "credentials rejected",

@@ -34,14 +34,14 @@ def test_refuses_without_binary_and_says_how_to_install(tmp_path):
         find_binary(str(tmp_path / "nope"))
 
 
-@pytest.mark.parametrize("keys", [
-    "s3.access.key = AKIAIOSXODNN7EXAMPLE\ns3.secret.key = wJalrXUtqFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n",
-    "s3.access.key = AKIAIOSFODNN7EXAMPLE\ns3.secret.key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n",
-    "s3.access.key = repoadmin\ns3.secret.key = wJalrXUtqFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n",
-    "s3.access.key = minioadmin\ns3.secret.key = minioadmin\n",
+@pytest.mark.parametrize(("access", "secret"), [
+    ("AKIAIOSXODNN7EXAMPLE", "wJalrXUtqFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"),  # the original's
+    ("AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"),  # AWS's docs
+    ("repoadmin", "wJalrXUtqFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"),
+    ("minioadmin", "minioadmin"),
 ])
-def test_refuses_example_keys(tmp_path, fake_minio, keys):
-    settings = parse_text(BASE + keys)
+def test_refuses_example_keys(tmp_path, fake_minio, access, secret):
+    settings = parse_text(BASE + f"s3.access.key = {access}\ns3.secret.key = {secret}\n")
     with pytest.raises(MinioSetupError) as err:
         server_command(settings, Layout.for_home(tmp_path), path=str(fake_minio.parent))
     assert "example key" in str(err.value) and "s3.secret.key" in str(err.value)
