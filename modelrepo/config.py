@@ -15,7 +15,7 @@ from typing import Any
 from modelrepo.store import StoreConfig
 from modelrepo.store import from_settings as store_from_settings
 
-CACHE_DIR_NAME = "model-cache"
+CACHE_DIR_NAME = "model_cache"  # the same folder as appliance.render.model_store_path
 STATUS_FILE_NAME = "model_sync.status.json"
 CONFIG_FILE_NAME = "sync.json"
 
