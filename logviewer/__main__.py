@@ -4,27 +4,19 @@ prints a hash for `logviewer.password` (the password is read without echo, or fr
 from __future__ import annotations
 
 import argparse
-import getpass
 import logging
 import sys
 
 from appliance.schema import LOGVIEWER_PORT, ConfigError
+from logviewer.auth import hash_password, read_password
 
 
 def _hash_password() -> int:
-    from werkzeug.security import generate_password_hash
-
-    if sys.stdin.isatty():
-        password = getpass.getpass("Password: ")
-        if password != getpass.getpass("Again: "):
-            print("The passwords differ.", file=sys.stderr)
-            return 1
-    else:
-        password = sys.stdin.readline().rstrip("\n")
+    password = read_password(sys.stdin)
     if not password:
-        print("An empty password is not allowed.", file=sys.stderr)
+        print("An empty password is not allowed (or the two entries differ).", file=sys.stderr)
         return 1
-    print(generate_password_hash(password))
+    print(hash_password(password))
     return 0
 
 

@@ -7,14 +7,16 @@ ends every session.
 
 from __future__ import annotations
 
+import getpass
 import hashlib
 
+import click
 from flask import Blueprint, flash, jsonify, redirect, render_template, request, session, url_for
-from werkzeug.security import check_password_hash
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from logviewer import context
 
-bp = Blueprint("auth", __name__)
+bp = Blueprint("auth", __name__, cli_group=None)  # `flask hash-password`
 OPEN_ENDPOINTS = {"auth.login", "static"}
 
 
@@ -64,3 +66,23 @@ def login():
 def logout():
     session.clear()
     return redirect(url_for("auth.login"))
+
+
+def hash_password(password: str) -> str:
+    """The value for `logviewer.password`: a salted werkzeug hash, never the password."""
+    return generate_password_hash(password)
+
+
+def read_password(stream) -> str:
+    """Twice without echo on a terminal ("" when they differ), else one line of the stream."""
+    if stream.isatty():
+        first = getpass.getpass("Password: ")
+        return first if first == getpass.getpass("Again: ") else ""
+    return stream.readline().rstrip("\n")
+
+
+@bp.cli.command("hash-password")
+@click.password_option()
+def hash_password_command(password: str) -> None:
+    """Print a hash for logviewer.password (also: python -m logviewer hash-password)."""
+    click.echo(hash_password(password))

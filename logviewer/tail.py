@@ -48,11 +48,19 @@ def last_lines(path: Path, count: int) -> Tail:
             data = f.read(step) + data
     end = pos + data.rfind(b"\n") + 1
     pieces = data[: end - pos].split(b"\n")[:-1]
-    if pos > 0:
-        pieces = pieces[1:]  # the first piece began before the block: not a whole line
+    partial = b""
+    if pos > 0 and pieces:
+        # The first piece began before what was read: drop it, or if it is all there is (a line
+        # longer than MAX_TAIL), show its end marked as cut.
+        first, pieces = pieces[0], pieces[1:]
+        if len(pieces) < count:
+            partial = first[-MAX_LINE:]
     pieces = pieces[-count:]
     start = end - sum(len(p) + 1 for p in pieces)
-    return Tail([_decode(p) for p in pieces], start, end, stat.st_ino)
+    lines = [_decode(p) for p in pieces]
+    if partial:
+        lines.insert(0, "[cut] …" + _decode(partial))
+    return Tail(lines, start, end, stat.st_ino)
 
 
 @dataclass(frozen=True)
