@@ -1,0 +1,156 @@
+"""Sync time of a 100 MB model from an S3 server (moto on loopback), median of 3 runs.
+
+    .venv/bin/python benchmarks/sync_bench.py [--mb 100] [--runs 3]
+    .venv/bin/python benchmarks/sync_bench.py --predict-url http://127.0.0.1:8501/v1/models/saved_model_half_plus_two_mkl:predict
+
+"Sync time" is one reconcile step on an empty cache: listing, download of every object,
+size/ETag/MD5 verification and the rename into place. The stability rule adds up to
+(stable_polls - 1) poll intervals before that step starts; that wait is configuration, not work,
+and is reported separately.
+
+`p99_during_sync(request, sync)` measures a serving model's latency before and during a sync;
+with --predict-url it runs against a model server that is already serving (the node the team
+starts), posting half_plus_two's example request. Moto is the project's only stand-in for MinIO.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from modelrepo.config import SyncConfig
+from modelrepo.publish import BucketStore
+from modelrepo.store import StoreConfig
+from modelrepo.sync import Syncer
+
+HOST = "127.0.0.55"
+
+
+def start_moto() -> tuple[subprocess.Popen, str]:
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        port = s.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if k != "INITIAL_NO_AUTH_ACTION_COUNT"}
+    proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", HOST, "-p", str(port)],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection((HOST, port), timeout=0.5).close()
+            return proc, f"{HOST}:{port}"
+        except OSError:
+            time.sleep(0.05)
+    proc.kill()
+    raise SystemExit("moto server did not start")
+
+
+def make_model(root: Path, mb: int) -> Path:
+    """A SavedModel-shaped version of `mb` MiB (random bytes: the sync never loads it)."""
+    (root / "variables").mkdir(parents=True)
+    with open(root / "variables" / "variables.data-00000-of-00001", "wb") as out:
+        out.writelines(os.urandom(1 << 20) for _ in range(mb))
+    (root / "variables" / "variables.index").write_bytes(b"index")
+    (root / "saved_model.pb").write_bytes(b"graph")
+    return root
+
+
+def time_sync(store: StoreConfig, model: str, work: Path, stable_polls: int = 1) -> float:
+    """Seconds for one reconcile step that brings `model` into an empty cache."""
+    cache = work / "cache"
+    shutil.rmtree(cache, ignore_errors=True)
+    syncer = Syncer(SyncConfig(store=store, models=(model,), cache_dir=cache,
+                               status_file=work / "status.json", stable_polls=stable_polls))
+    syncer.cache.prepare()
+    started = time.perf_counter()
+    syncer.poll_once()
+    elapsed = time.perf_counter() - started
+    assert syncer.cache.versions(model) == [1], "version not in place after the sync step"
+    return elapsed
+
+
+def p99_during_sync(request: Callable[[], object], sync: Callable[[], object],
+                    baseline_seconds: float = 5.0) -> dict[str, float]:
+    """p50/p99 (ms) of `request` called in a loop: alone, then while `sync` runs.
+
+    For the team's whole-node benchmark: `request` posts a predict to the serving node,
+    `sync` is e.g. `lambda: time_sync(store, model, work)`. Returns the two p99s and the ratio.
+    """
+    def measure(stop: threading.Event) -> list[float]:
+        latencies = []
+        while not stop.is_set():
+            t0 = time.perf_counter()
+            request()
+            latencies.append((time.perf_counter() - t0) * 1000)
+        return latencies
+
+    def pct(values: list[float], q: float) -> float:
+        values = sorted(values)
+        return values[min(len(values) - 1, int(q * len(values)))]
+
+    stop = threading.Event()
+    timer = threading.Timer(baseline_seconds, stop.set)
+    timer.start()
+    before = measure(stop)
+    stop.clear()
+    during: list[float] = []
+    worker = threading.Thread(target=lambda: during.extend(measure(stop)))
+    worker.start()
+    sync()
+    stop.set()
+    worker.join()
+    return {"p50_before_ms": pct(before, 0.5), "p99_before_ms": pct(before, 0.99),
+            "p50_during_ms": pct(during, 0.5), "p99_during_ms": pct(during, 0.99),
+            "p99_ratio": pct(during, 0.99) / pct(before, 0.99), "requests_during": len(during)}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--mb", type=int, default=100)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--predict-url", help="also measure p99 of this REST predict during a sync")
+    args = parser.parse_args()
+    proc, endpoint = start_moto()
+    work = Path(tempfile.mkdtemp(prefix="sync-bench-"))
+    try:
+        store = StoreConfig(endpoint=endpoint, bucket="models", access_key="bench",
+                            secret_key="bench-secret", timeout_seconds=60)
+        store.client().make_bucket("models")
+        src = make_model(work / "src", args.mb)
+        with open(os.devnull, "w") as quiet:
+            BucketStore(store).upload(src, "big", "1", quiet)
+        times = [time_sync(store, "big", work) for _ in range(args.runs)]
+        median = statistics.median(times)
+        print(f"sync of a {args.mb} MiB model from {endpoint} (moto): median {median:.2f}s of "
+              f"{args.runs} ({', '.join(f'{t:.2f}' for t in times)}), "
+              f"{args.mb / median:.0f} MiB/s")
+        print("plus the stability wait before it: (stable_polls - 1) x model.poll.seconds "
+              "= 1 x 2s with the defaults")
+        if args.predict_url:
+            import requests
+
+            body = {"instances": [1.0, 2.0, 5.0]}
+            result = p99_during_sync(
+                lambda: requests.post(args.predict_url, json=body, timeout=10).raise_for_status(),
+                lambda: time_sync(store, "big", work))
+            print("latency during sync: " + ", ".join(f"{k} {v:.2f}" for k, v in result.items()))
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
