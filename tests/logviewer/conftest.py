@@ -2,7 +2,7 @@
 
 `app` is built over a state directory filled with logs, models and traps (symlinks pointing out);
 the node's model server and Envoy admin view are answered by `FakeUpstream` (the browser tests
-use real processes). `@pytest.mark.conf("key = value")` adds lines to the configuration file.
+use real processes). Parametrizing `conf_text` adds lines to the configuration file.
 """
 
 from __future__ import annotations
@@ -130,9 +130,12 @@ class FakeUpstream:
                 {"name": "cluster.serving_rest.membership_healthy", "value": 1}]},
         }
         self.urls: list[str] = []
+        self.stopped: list[str] = []
 
     def __call__(self, url, timeout=2.0):
         self.urls.append(url)
+        if any(url.startswith(prefix) for prefix in self.stopped):
+            raise Unreachable(f"{url}: [Errno 111] Connection refused")
         answer = self.answers.get(url, HTTPStatus(url, 404, {"error": "not found"}))
         if isinstance(answer, Exception):
             raise answer
@@ -140,21 +143,18 @@ class FakeUpstream:
 
     def down(self, prefix):
         """Make every URL under prefix unreachable, as when the process is not running."""
-        for url in list(self.answers):
-            if url.startswith(prefix):
-                self.answers[url] = Unreachable(f"{url}: [Errno 111] Connection refused")
-        self.answers[f"{prefix}/v1/models"] = Unreachable("connection refused")
-
-
-def pytest_configure(config):
-    config.addinivalue_line("markers", "conf(text): extra configuration lines for the app")
+        self.stopped.append(prefix)
 
 
 @pytest.fixture
-def app(tmp_path, request):
-    marker = request.node.get_closest_marker("conf")
-    text = f"s3.access.key = AKIAEXAMPLE\ns3.secret.key = {SECRET}\n"
-    text += marker.args[0] if marker else ""
+def conf_text(request) -> str:
+    """Extra configuration lines: parametrize("conf_text", [...], indirect=True) sets them."""
+    return getattr(request, "param", "")
+
+
+@pytest.fixture
+def app(tmp_path, conf_text):
+    text = f"s3.access.key = AKIAEXAMPLE\ns3.secret.key = {SECRET}\n" + conf_text
     layout = fill_home(tmp_path / "home")
     layout.config_file.write_text(text)
     return create_app(parse_text(text), layout,
