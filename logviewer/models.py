@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, render_template
 
 from logviewer import bucket, context, modelstore, servingapi
-from logviewer.paths import PathRefused, inside, is_safe_component
+from logviewer.paths import PathRefused, is_safe_component
 from logviewer.upstream import HTTPStatus, Unreachable
 
 bp = Blueprint("models", __name__, url_prefix="/models")
@@ -44,10 +44,9 @@ def version(name: str, version: int):
         raise PathRefused(name)
     settings = context().settings
     root = modelstore.store_dir(settings, context().layout)
-    try:
-        disk = modelstore.scan_version(root, version, inside(root, name, str(version)))
-    except PathRefused:
-        disk = None
+    disk = None
+    if modelstore.contained(root, root / name):
+        disk = modelstore.find_version(root, name, version)
     fetch = current_app.config["FETCH_JSON"]
     base = servingapi.base_url(settings)
     state, signatures, error = None, [], ""

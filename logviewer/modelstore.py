@@ -87,7 +87,23 @@ def scan(root: Path) -> list[Model]:
     for entry in sorted(root.iterdir()):
         if not entry.is_dir() or not is_safe_component(entry.name) or not contained(root, entry):
             continue
-        versions = [scan_version(root, int(v.name), v) for v in entry.iterdir()
-                    if v.is_dir() and v.name.isdigit() and int(v.name) > 0 and contained(root, v)]
+        versions = [scan_version(root, number, path) for number, path in version_dirs(root, entry)]
         models.append(Model(entry.name, sorted(versions, key=lambda v: v.number)))
     return models
+
+
+def version_dirs(root: Path, model_dir: Path) -> list[tuple[int, Path]]:
+    """(number, folder) of each version folder: positive integers, leading zeros allowed
+    (TensorFlow Serving's 00000123 is version 123), inside the store."""
+    if not model_dir.is_dir():
+        return []
+    return [(int(v.name), v) for v in model_dir.iterdir()
+            if v.name.isdigit() and int(v.name) > 0 and v.is_dir() and contained(root, v)]
+
+
+def find_version(root: Path, model: str, number: int) -> Version | None:
+    """The scanned version `number` of `model` (a safe name), or None when not on disk."""
+    for found, path in version_dirs(root, root / model):
+        if found == number:
+            return scan_version(root, number, path)
+    return None

@@ -90,6 +90,14 @@ def test_version_page_when_the_server_is_down(client, upstream):
     assert "not answering" in page and "model.xml" in page
 
 
+def test_version_folders_with_leading_zeros(client, app):
+    store = app.extensions["logviewer"].layout.models_dir
+    (store / "padded" / "00000123").mkdir(parents=True)
+    (store / "padded" / "00000123" / "saved_model.pb").write_bytes(b"pb")
+    assert 'href="/models/padded/versions/123"' in client.get("/models/").get_data(as_text=True)
+    assert "saved_model.pb" in client.get("/models/padded/versions/123").get_data(as_text=True)
+
+
 def test_unknown_version_is_404(client):
     assert client.get("/models/resnet/versions/9").status_code == 404
     assert client.get("/models/nope/versions/1").status_code == 404
