@@ -30,6 +30,8 @@ class SyncConfig:
     stable_polls: int = 2  # identical listings in a row before a new version is downloaded
     max_backoff_seconds: float = 60.0
     workers: int = 4  # parallel object downloads
+    nice: int = 10  # CPU priority below the model server: a sync must not raise serving latency
+    max_mb_per_second: float = 0.0  # download bandwidth cap in MiB/s; 0: unlimited
     log_level: str = "info"
     extra: dict[str, Any] = field(default_factory=dict)  # ignored keys, for forward compatibility
 

@@ -8,6 +8,8 @@ checked against the bytes; multipart ETags are checked to be the same object the
 from __future__ import annotations
 
 import hashlib
+import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path, PurePosixPath
 
@@ -20,6 +22,32 @@ from modelrepo.store import ObjectInfo, StoreConfig, call
 CHUNK = 1 << 20
 
 
+class RateLimit:
+    """Bytes per second shared by every download thread (0: unlimited); thread-safe.
+
+    A sync that saturates a small node's CPU and network raises the serving model's tail
+    latency; spreading the same bytes over more time keeps the sync in the background.
+    """
+
+    def __init__(self, bytes_per_second: float) -> None:
+        self.rate = bytes_per_second
+        self._lock = threading.Lock()
+        self._next = time.monotonic()
+
+    def take(self, n: int) -> None:
+        if self.rate <= 0:
+            return
+        with self._lock:
+            now = time.monotonic()
+            self._next = max(self._next, now) + n / self.rate
+            wait = self._next - now - n / self.rate
+        if wait > 0:
+            time.sleep(wait)
+
+
+UNLIMITED = RateLimit(0)
+
+
 def safe_relpath(name: str) -> PurePosixPath:
     """The object's path inside the version folder; refuse names that would escape it."""
     rel = PurePosixPath(name)
@@ -28,7 +56,8 @@ def safe_relpath(name: str) -> PurePosixPath:
     return rel
 
 
-def fetch(store: StoreConfig, client: Minio, key: str, obj: ObjectInfo, dest: Path) -> None:
+def fetch(store: StoreConfig, client: Minio, key: str, obj: ObjectInfo, dest: Path,
+          limit: RateLimit = UNLIMITED) -> None:
     """Stream one object to `dest`; raise VersionIncomplete when it differs from the listing."""
     dest.parent.mkdir(parents=True, exist_ok=True)
 
@@ -38,6 +67,7 @@ def fetch(store: StoreConfig, client: Minio, key: str, obj: ObjectInfo, dest: Pa
         try:
             with open(dest, "wb") as out:
                 for chunk in resp.stream(CHUNK):
+                    limit.take(len(chunk))
                     out.write(chunk)
                     digest.update(chunk)
                     size += len(chunk)
@@ -56,9 +86,10 @@ def fetch(store: StoreConfig, client: Minio, key: str, obj: ObjectInfo, dest: Pa
 
 
 def download_version(store: StoreConfig, client: Minio, model: str, folder: str,
-                     objects: tuple[ObjectInfo, ...], staging: Path, workers: int = 4) -> str:
+                     objects: tuple[ObjectInfo, ...], staging: Path, workers: int = 4,
+                     limit: RateLimit = UNLIMITED) -> str:
     """Fetch every object into `staging`, verify it, and return the recognised format."""
-    jobs = [(store.key(model, folder, o.name), o, staging / safe_relpath(o.name))
+    jobs = [(store.key(model, folder, o.name), o, staging / safe_relpath(o.name), limit)
             for o in objects]
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         for future in [pool.submit(fetch, store, client, *job) for job in jobs]:

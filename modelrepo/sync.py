@@ -29,7 +29,7 @@ from typing import Any
 from modelrepo import status as status_file
 from modelrepo.cache import Cache
 from modelrepo.config import SyncConfig
-from modelrepo.download import download_version
+from modelrepo.download import RateLimit, download_version
 from modelrepo.errors import ModelRepoError, StoreError
 from modelrepo.formats import detect
 from modelrepo.store import ObjectInfo, VersionListing, list_models
@@ -49,6 +49,7 @@ class Syncer:
         self.store = config.store
         self.cache = Cache(config.cache_dir)
         self._client = self.store.client()
+        self._limit = RateLimit(config.max_mb_per_second * 2**20)
         self._seen: dict[tuple[str, int], tuple[Any, int]] = {}  # listing signature, times seen
         self._rejected: dict[tuple[str, int], tuple[Any, str]] = {}  # signature, reason
         self._status: dict[str, Any] = {
@@ -112,7 +113,7 @@ class Syncer:
             objects = tuple(ObjectInfo(n, s, e) for n, s, e in sig)
             started = time.monotonic()
             fmt = download_version(self.store, self._client, model, folder, objects, staging,
-                                   self.config.workers)
+                                   self.config.workers, self._limit)
             self.cache.place(staging, model, folder)
         except StoreError:
             self.cache.discard(staging)
@@ -183,6 +184,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     logging.basicConfig(level=config.log_level.upper(), stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if config.nice:
+        os.nice(config.nice)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
