@@ -50,10 +50,9 @@ UNLIMITED = RateLimit(0)
 
 def safe_relpath(name: str) -> PurePosixPath:
     """The object's path inside the version folder; refuse names that would escape it."""
-    rel = PurePosixPath(name)
-    if rel.is_absolute() or not rel.parts or any(p in ("..", ".", "") for p in rel.parts):
+    if any(part in ("", ".", "..") for part in name.split("/")):
         raise VersionIncomplete(f"object name {name!r} is not a plain relative path")
-    return rel
+    return PurePosixPath(name)
 
 
 def fetch(store: StoreConfig, client: Minio, key: str, obj: ObjectInfo, dest: Path,
