@@ -113,7 +113,8 @@ def search(name: str):
         except tail.BadPattern as exc:
             error = str(exc)
         else:
-            result = tail.search(path, pattern, SEARCH_LIMIT)
+            quick = tail.prefilter(query, regex, ignore_case)
+            result = tail.search(path, pattern, SEARCH_LIMIT, quick)
             rows = [(n, _segments(pattern, text)) for n, text in result.matches]
     status = 400 if error else 200
     return render_template("logs/search.html", name=name, query=query, regex=regex,

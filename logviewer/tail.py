@@ -16,6 +16,7 @@ from pathlib import Path
 BLOCK = 64 * 1024
 MAX_CHUNK = 512 * 1024  # most bytes one follow poll returns; a faster writer skips ahead
 MAX_LINE = 64 * 1024  # a longer line is cut when shown
+SEARCH_BLOCK = 1024 * 1024
 MAX_TAIL = 16 * 1024 * 1024  # the most bytes `last_lines` reads back, whatever the lines' length
 
 
@@ -118,13 +119,68 @@ def compile_query(query: str, regex: bool, ignore_case: bool) -> re.Pattern[str]
         raise BadPattern(f"not a valid regular expression: {exc.msg}{where}") from exc
 
 
-def search(path: Path, pattern: re.Pattern[str], limit: int) -> SearchResult:
-    """Stream the file and keep the last `limit` matching lines (the newest are most useful)."""
+@dataclass(frozen=True)
+class Literal:
+    """A plain ASCII query found with bytes.find over whole blocks (case folded with
+    bytes.lower, which keeps offsets), so only lines containing it are decoded and checked."""
+
+    needle: bytes
+    fold: bool
+
+
+def prefilter(query: str, regex: bool, ignore_case: bool) -> Literal | None:
+    """The fast finder for a plain ASCII query; None when only a per-line match is exact."""
+    if regex or not query or not query.isascii():
+        return None
+    return Literal(query.lower().encode() if ignore_case else query.encode(), ignore_case)
+
+
+def _blocks(f):
+    """Blocks of whole lines (the last may lack its newline), about SEARCH_BLOCK bytes each."""
+    carry = b""
+    while data := f.read(SEARCH_BLOCK):
+        buf = carry + data
+        cut = buf.rfind(b"\n") + 1
+        if cut:
+            yield buf[:cut]
+        carry = buf[cut:]
+    if carry:
+        yield carry + b"\n"
+
+
+def search(path: Path, pattern: re.Pattern[str], limit: int,
+           quick: Literal | None = None) -> SearchResult:
+    """Stream the file and keep the last `limit` matching lines (the newest are most useful).
+
+    With `quick` (see `prefilter`), blocks it does not match are only counted, not decoded.
+    """
     result = SearchResult(matches=deque(maxlen=limit))
+    number = 0
     with path.open("rb") as f:
-        for number, raw in enumerate(f, start=1):
-            text = raw.decode("utf-8", errors="replace").rstrip("\r\n")
-            if pattern.search(text):
-                result.total += 1
-                result.matches.append((number, _decode(raw.rstrip(b"\r\n"))))
+        for block in _blocks(f):
+            lines = _candidates(block, quick) if quick is not None else _all_lines(block)
+            for offset, raw in lines:
+                text = raw.decode("utf-8", errors="replace").rstrip("\r")
+                if pattern.search(text):
+                    result.total += 1
+                    result.matches.append((number + offset, _decode(raw)))
+            number += block.count(b"\n")
     return result
+
+
+def _all_lines(block: bytes):
+    """(1-based line number within the block, line) for every line."""
+    return enumerate(block[:-1].split(b"\n"), start=1)
+
+
+def _candidates(block: bytes, quick: Literal):
+    """Only the lines containing the literal: cost follows the matches, not the block size."""
+    hay = block.lower() if quick.fold else block
+    pos, line_no, counted_to = 0, 0, 0
+    while (found := hay.find(quick.needle, pos)) >= 0:
+        start = block.rfind(b"\n", 0, found) + 1
+        end = block.index(b"\n", found)
+        line_no += block.count(b"\n", counted_to, start) + 1
+        counted_to = end + 1
+        yield line_no, block[start:end]
+        pos = end + 1

@@ -134,3 +134,19 @@ def test_search_regex_and_case(tmp_path):
 def test_bad_regex_names_the_problem():
     with pytest.raises(tail.BadPattern, match="not a valid regular expression: .*position 0"):
         tail.compile_query("(unclosed", regex=True, ignore_case=False)
+
+
+@pytest.mark.parametrize("query, regex, ignore_case", [
+    ("req 7", False, True), ("REQ 7", False, False), (r"req \d5$", True, True)])
+def test_block_prefilter_gives_the_same_matches_and_line_numbers(tmp_path, monkeypatch,
+                                                                 query, regex, ignore_case):
+    monkeypatch.setattr(tail, "SEARCH_BLOCK", 64)  # many blocks, lines across their edges
+    log = tmp_path / "a.log"
+    write(log, "".join(f"req {i} {'x' * (i % 13)}\n" for i in range(200)) + "req 77 no newline")
+    pattern = tail.compile_query(query, regex, ignore_case)
+    quick = tail.prefilter(query, regex, ignore_case)
+    assert (quick is None) == regex
+    fast = tail.search(log, pattern, 50, quick)
+    slow = [(n, line) for n, line in enumerate(log.read_text().splitlines(), 1)
+            if pattern.search(line)]
+    assert fast.total == len(slow) and list(fast.matches) == slow[-50:]
