@@ -29,8 +29,8 @@ from typing import Any
 from modelrepo import status as status_file
 from modelrepo.cache import Cache
 from modelrepo.config import SyncConfig
-from modelrepo.download import RateLimit, download_version
-from modelrepo.errors import ModelRepoError, StoreError
+from modelrepo.download import RateLimit, download_version, safe_relpath
+from modelrepo.errors import ModelRepoError, StoreError, VersionIncomplete
 from modelrepo.formats import detect
 from modelrepo.store import ObjectInfo, VersionListing, list_models
 
@@ -108,6 +108,11 @@ class Syncer:
         if detect(name for name, _, _ in sig) is None:
             return self._reject(model, version, sig, "no recognised model format (saved_model.pb, "
                                                      "*.xml + *.bin, *.onnx, *.pmml)")
+        try:
+            for name, _, _ in sig:
+                safe_relpath(name)
+        except VersionIncomplete as exc:
+            return self._reject(model, version, sig, str(exc))
         staging = self.cache.new_staging(model, version)
         try:
             objects = tuple(ObjectInfo(n, s, e) for n, s, e in sig)
