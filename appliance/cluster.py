@@ -1,4 +1,4 @@
-"""A local cluster on one machine: N serving nodes (and a repo node) on 127.0.0.11, .12, ...
+"""A local cluster on one machine: N serving nodes on 127.0.0.11, .12, ... (a repo node on .10).
 
 Each node is an ordinary `appliance --home <dir>/<node> up` with the standard ports on its own
 loopback address, so what runs here is what runs on a fleet of VMs. `cluster up` with a new
@@ -40,19 +40,32 @@ class LocalNode:
     def pid(self) -> int | None:
         try:
             pid = int(self.pid_file.read_text())
-            os.kill(pid, 0)
-            return pid
         except (OSError, ValueError):
             return None
+        return pid if alive(pid) else None
+
+
+def alive(pid: int) -> bool:
+    """True while `pid` runs; reaps it first when it is our own exited child (a zombie)."""
+    try:
+        os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        pass  # not our child: nothing to reap
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        return False
+    return True
 
 
 def plan(base: Path, serving: int, repo: bool,
          first: ipaddress.IPv4Address = FIRST_ADDRESS) -> list[LocalNode]:
-    """Serving nodes on consecutive addresses from `first`; the repo node after them."""
+    """Serving nodes on consecutive addresses from `first`; the repo node just before them, so
+    its address stays put when serving nodes come and go."""
     nodes = [LocalNode(f"serving-{i + 1}", base / f"serving-{i + 1}", str(first + i), "serving")
              for i in range(serving)]
     if repo:
-        nodes.append(LocalNode("repo", base / "repo", str(first + serving), "modelrepo"))
+        nodes.append(LocalNode("repo", base / "repo", str(first - 1), "modelrepo"))
     return nodes
 
 
@@ -111,9 +124,7 @@ def stop(node: LocalNode, timeout: float = 120) -> bool:
     os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        try:
-            os.kill(pid, 0)
-        except OSError:
+        if not alive(pid):
             node.pid_file.unlink(missing_ok=True)
             return True
         time.sleep(0.1)

@@ -154,6 +154,10 @@ def programs(settings: Settings, layout: Layout, tools: Tools, home_env: dict[st
                 envoy_argv, priority=20, log_file=log / "envoy_proxy.log",
                 stopwaitsecs=stop_seconds, env=home_env),
     ]
+    result.append(Program(
+        "logviewer", "The log and model browser on port 8090 (read-only).",
+        (tools.python, "-m", "logviewer", *(("--home", home_env["APPLIANCE_HOME"]) if home_env else ())),
+        priority=30, log_file=log / "logviewer.log", stopwaitsecs=10, env=home_env))
     if runs_model_server(settings):
         result.append(Program(
             "model_server", "The TensorFlow-Serving-compatible model server of this node.",

@@ -75,7 +75,8 @@ def _parse_value(key: Key, text: str, where: str) -> Any:
     hint = ""
     if key.name.endswith(".port") and text.isdigit() and int(text) in RESERVED_PORTS:
         hint = f" ({text} is {RESERVED_PORTS[int(text)]})"
-    raise ConfigError(f"{where}: {key.name} = {text!r} is not allowed{hint}; "
+    shown = "(the value given, not shown: it is a secret)" if key.secret else repr(text)
+    raise ConfigError(f"{where}: {key.name} = {shown} is not allowed{hint}; "
                       f"{key.name} must be {key.type.allowed}")
 
 

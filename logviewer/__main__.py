@@ -23,13 +23,13 @@ def _hash_password() -> int:
 def _serve(home: str | None, threads: int) -> int:
     import waitress
 
-    from appliance import settings as settings_mod
-    from appliance.layout import Layout
+    from appliance.node import Node
     from logviewer import create_app
 
-    layout = Layout.select(home)
+    node = Node.select(home)  # resolves node.address = auto like every other process
+    layout = node.layout
     try:
-        settings = settings_mod.load(layout.config_file)
+        settings = node.settings()
     except ConfigError as exc:
         print(f"logviewer: {exc}", file=sys.stderr)
         return 2

@@ -13,6 +13,7 @@ EXPECTED_FILES = {
     "run/envoy/bootstrap.yaml", "run/envoy/cds.yaml", "run/envoy/eds_rest.yaml",
     "run/envoy/eds_grpc.yaml", "run/serving.json", "run/supervisor/supervisord.conf",
     "run/supervisor/programs/model_server.conf", "run/supervisor/programs/envoy.conf",
+    "run/supervisor/programs/logviewer.conf",
 }
 
 

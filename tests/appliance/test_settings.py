@@ -88,3 +88,10 @@ def test_secrets_are_masked():
     assert shown["s3.secret.key"] == "********" and shown["s3.access.key"] == "********"
     assert "hunter2" not in repr(shown)
     assert shown["http.port"] == "8080"
+
+
+def test_a_rejected_secret_is_not_echoed():
+    with pytest.raises(ConfigError) as err:
+        parse_text("logviewer.password = my plain password\n")
+    assert "my plain password" not in str(err.value)
+    assert "logviewer.password" in str(err.value) and "secret" in str(err.value)
