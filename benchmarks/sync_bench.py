@@ -89,38 +89,40 @@ def time_sync(store: StoreConfig, model: str, work: Path, limit_mb: float = 0.0)
 
 
 def p99_during_sync(request: Callable[[], object], sync: Callable[[], object],
-                    baseline_seconds: float = 5.0) -> dict[str, float]:
-    """p50/p99 (ms) of `request` called in a loop: alone, then while `sync` runs.
+                    baseline_seconds: float = 3.0, rounds: int = 5) -> dict[str, float]:
+    """p50/p99 (ms) of `request` called in a loop: alone, then while `sync` runs, `rounds` times.
 
-    For the team's whole-node benchmark: `request` posts a predict to the serving node,
-    `sync` is e.g. `lambda: time_sync(store, model, work)`. Returns the two p99s and the ratio.
+    Alternating quiet and sync windows and pooling each side keeps slow drifts of a shared
+    machine out of the comparison. For the team's whole-node benchmark: `request` posts a
+    predict to the serving node, `sync` runs one sync (here: a separate, niced process).
     """
-    def measure(stop: threading.Event) -> list[float]:
-        latencies = []
+    def measure(stop: threading.Event, into: list[float]) -> None:
         while not stop.is_set():
             t0 = time.perf_counter()
             request()
-            latencies.append((time.perf_counter() - t0) * 1000)
-        return latencies
+            into.append((time.perf_counter() - t0) * 1000)
 
     def pct(values: list[float], q: float) -> float:
         values = sorted(values)
         return values[min(len(values) - 1, int(q * len(values)))]
 
-    stop = threading.Event()
-    timer = threading.Timer(baseline_seconds, stop.set)
-    timer.start()
-    before = measure(stop)
-    stop.clear()
+    before: list[float] = []
     during: list[float] = []
-    worker = threading.Thread(target=lambda: during.extend(measure(stop)))
-    worker.start()
-    sync()
-    stop.set()
-    worker.join()
+    for _ in range(rounds):
+        stop = threading.Event()
+        timer = threading.Timer(baseline_seconds, stop.set)
+        timer.start()
+        measure(stop, before)
+        stop = threading.Event()
+        worker = threading.Thread(target=measure, args=(stop, during))
+        worker.start()
+        sync()
+        stop.set()
+        worker.join()
     return {"p50_before_ms": pct(before, 0.5), "p99_before_ms": pct(before, 0.99),
             "p50_during_ms": pct(during, 0.5), "p99_during_ms": pct(during, 0.99),
-            "p99_ratio": pct(during, 0.99) / pct(before, 0.99), "requests_during": len(during)}
+            "p99_ratio": pct(during, 0.99) / pct(before, 0.99),
+            "requests_before": len(before), "requests_during": len(during)}
 
 
 def main() -> int:
@@ -158,10 +160,10 @@ def main() -> int:
             body = {"instances": [1.0, 2.0, 5.0]}
             result = p99_during_sync(
                 lambda: requests.post(args.predict_url, json=body, timeout=10).raise_for_status(),
-                lambda: [subprocess.run([sys.executable, __file__, "--sync-only", endpoint,
-                                         "--work", str(work), "--limit-mb", str(args.limit_mb)],
-                                        check=True)
-                         for _ in range(args.runs)])
+                lambda: subprocess.run([sys.executable, __file__, "--sync-only", endpoint,
+                                        "--work", str(work), "--limit-mb", str(args.limit_mb)],
+                                       check=True),
+                rounds=args.runs + 2)
             print("latency during sync: " + ", ".join(f"{k} {v:.2f}" for k, v in result.items()))
     finally:
         proc.terminate()

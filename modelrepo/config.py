@@ -78,5 +78,6 @@ def from_settings(settings: Any, layout: Any) -> SyncConfig:
     return SyncConfig(store=store_from_settings(settings), models=tuple(settings.models),
                       cache_dir=cache_dir(layout), status_file=status_file(layout),
                       poll_seconds=float(settings["model.poll.seconds"]),
+                      max_mb_per_second=float(settings["s3.sync.mib.per.second"]),
                       log_level=settings["log.level"])
 

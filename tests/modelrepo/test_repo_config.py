@@ -11,12 +11,13 @@ from modelrepo.config import SyncConfig, from_settings
 def test_sync_config_from_settings_round_trips(tmp_path):
     settings = parse_text("s3.type = s3\nmodel.base.path = s3://team-models/prod\n"
                           "model.name = a,b\ns3.access.key = AK\ns3.secret.key = SECRET123\n"
-                          "model.poll.seconds = 5\n")
+                          "model.poll.seconds = 5\ns3.sync.mib.per.second = 10\n")
     layout = Layout.for_home(tmp_path)
     config = from_settings(settings, layout)
     assert config.store.endpoint == "s3.amazonaws.com" and config.store.secure
     assert (config.store.bucket, config.store.prefix) == ("team-models", "prod")
     assert config.models == ("a", "b") and config.poll_seconds == 5
+    assert config.max_mb_per_second == 10
     assert config.cache_dir == layout.data_dir / "model_cache"
     assert config.status_file == layout.run_dir / "model_sync.status.json"
     assert "SECRET123" not in repr(config)
