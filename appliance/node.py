@@ -117,12 +117,15 @@ class Node:
         if "model_server" in names:
             supervisor.rpc.stopProcessGroup("model_server", True)
             steps.append(f"model server drained and stopped in {time.monotonic() - started:.1f}s")
-        pid = supervisor.pid()
         supervisor.shutdown()
-        while _alive(pid):
+        deadline = time.monotonic() + 120
+        while supervisor.running() and time.monotonic() < deadline:
             time.sleep(0.1)
         steps.append(f"Envoy drained and the node stopped after {time.monotonic() - started:.1f}s")
         return steps
+
+    def runs_model_server(self) -> bool:
+        return (self.layout.supervisor_dir / "programs" / "model_server.conf").exists()
 
     def applied_address(self) -> str:
         """The address the running node was rendered with (Envoy's node id)."""
@@ -147,17 +150,11 @@ class Node:
                  "description": p["description"]} for p in self.supervisor.processes()]
         except NotRunning as exc:
             report["processes"] = str(exc)
-        report["models"] = _model_server_view(address)
+        report["models"] = (_model_server_view(address) if self.runs_model_server()
+                            else "none: this node runs no model server (model-repo role, or "
+                                 "not in serving.nodes)")
         report["envoy"] = _envoy_view(EnvoyAdmin(self.layout.envoy_admin_socket))
         return report
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except OSError:
-        return False
-    return True
 
 
 def _model_server_view(address: str) -> object:

@@ -71,9 +71,7 @@ class Load:
         deadline = time.monotonic() + self.max_seconds
         grpc_mode = index % 2 == 1
         channels: dict[str, grpc.Channel] = {}
-        request = predict_pb2.PredictRequest()
-        request.model_spec.name = MODEL
-        request.inputs["x"].CopyFrom(tf.make_tensor_proto(np.array([[1.0], [2.0], [5.0]], np.float32)))
+        request = predict_request()
         for n in itertools.count():
             if self._stop.is_set() or time.monotonic() > deadline:
                 break
@@ -86,6 +84,13 @@ class Load:
                 self._record(request_id, _rest_call(address, request_id))
         for channel in channels.values():
             channel.close()
+
+
+def predict_request() -> predict_pb2.PredictRequest:
+    request = predict_pb2.PredictRequest()
+    request.model_spec.name = MODEL
+    request.inputs["x"].CopyFrom(tf.make_tensor_proto(np.array([[1.0], [2.0], [5.0]], np.float32)))
+    return request
 
 
 def _rest_call(address: str, request_id: str) -> str | None:
