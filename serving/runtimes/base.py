@@ -46,7 +46,30 @@ class Signature:
 class RuntimeOptions:
     """Tuning shared by runtimes; each uses what applies to it."""
 
-    threads: int = 0  # 0: the framework's default for this machine
+    threads: int = 0  # 0: the framework's default for this machine (all cores)
+    # Which engine serves *.onnx files: "openvino" or "onnxruntime". The default is the one
+    # measured faster here (benchmarks/runtime_bench.py, ResNet-50, batch 1, 2 cores):
+    # OpenVINO 2026.4 at its default precision (bf16) vs ONNX Runtime 1.32 (f32); see README.
+    onnx_runtime: str = "openvino"
+    ort_intra_op_threads: int = 0  # ONNX Runtime per-call threads; 0: `threads`, else its default
+    # OpenVINO: "LATENCY" runs one request on all cores; "THROUGHPUT" runs `openvino_streams`
+    # requests side by side, which suits a server taking concurrent requests.
+    openvino_hint: str = "THROUGHPUT"
+    openvino_streams: int = 0  # 0: OpenVINO picks for this machine's cores
+    openvino_precision: str = ""  # "": the device default (bf16 where the CPU has it); "f32"
+
+    def __post_init__(self) -> None:
+        if self.onnx_runtime not in ("openvino", "onnxruntime"):
+            raise ValueError(f"onnx_runtime must be openvino or onnxruntime, "
+                             f"not {self.onnx_runtime!r}")
+        if self.openvino_hint not in ("LATENCY", "THROUGHPUT", "CUMULATIVE_THROUGHPUT"):
+            raise ValueError(f"openvino_hint must be LATENCY or THROUGHPUT, "
+                             f"not {self.openvino_hint!r}")
+        if self.openvino_precision not in ("", "f32", "bf16", "f16"):
+            raise ValueError(f"openvino_precision must be empty, f32, bf16 or f16, "
+                             f"not {self.openvino_precision!r}")
+        if min(self.threads, self.ort_intra_op_threads, self.openvino_streams) < 0:
+            raise ValueError("threads and streams must be 0 (automatic) or positive")
 
 
 class Runtime(ABC):
