@@ -22,6 +22,7 @@ from appliance.layout import Layout
 from appliance.schema import MODEL_SERVER_REST_PORT, ConfigError
 from appliance.settings import Settings, default_file_text, load
 from appliance.supervisor_client import NotRunning, Supervisor
+from serving.config import ServerConfig
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,8 @@ class Node:
             changed = self.write_configs(settings)
             return [f"the node is not running; wrote {len(changed)} changed file(s); "
                     "start it with 'appliance up'"]
+        serving_json = self.layout.serving_config
+        old_server = serving_json.read_text() if serving_json.exists() else None
         changed = set(self.write_configs(settings))
         actions = [f"rewrote {p}" for p in sorted(changed)]
         envoy_dir = self.layout.envoy_dir
@@ -95,9 +98,14 @@ class Node:
         if envoy_dir / "bootstrap.yaml" in changed and "envoy" not in restarted:
             supervisor.restart("envoy")
             actions.append("restarted envoy (its listeners changed)")
-        if self.layout.serving_config in changed and "model_server" not in restarted:
-            supervisor.signal("model_server", "HUP")
-            actions.append("model server reloads its model list (SIGHUP)")
+        if serving_json in changed and "model_server" not in restarted and old_server:
+            if ServerConfig.from_json(serving_json.read_text()).needs_restart_after(
+                    ServerConfig.from_json(old_server)):
+                supervisor.restart("model_server")
+                actions.append("restarted the model server (its listeners or limits changed)")
+            else:
+                supervisor.signal("model_server", "HUP")
+                actions.append("model server reloads its model list in place (SIGHUP)")
         if {envoy_dir / "cds.yaml", envoy_dir / "eds_rest.yaml", envoy_dir / "eds_grpc.yaml"} & changed:
             actions.append("Envoy picks up the new clusters/endpoints from its files (no restart)")
         return actions or ["nothing changed"]

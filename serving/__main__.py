@@ -23,7 +23,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(
         stream=sys.stderr, level=config.log_level.upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    return serve(config)
+    return serve(config, args.config)
 
 
 if __name__ == "__main__":

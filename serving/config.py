@@ -81,6 +81,13 @@ class ServerConfig:
     def batching_for(self, model: ModelConfig) -> BatchingConfig:
         return model.batching or self.batching
 
+    # What SIGHUP reloads in place; a change to anything else needs a restart.
+    RELOADABLE = ("models", "batching", "poll_seconds")
+
+    def needs_restart_after(self, old: "ServerConfig") -> bool:
+        return any(getattr(self, f) != getattr(old, f) for f in self.__dataclass_fields__
+                   if f not in self.RELOADABLE)
+
     def to_json(self) -> str:
         return json.dumps(_plain(self), indent=2, sort_keys=True) + "\n"
 

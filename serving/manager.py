@@ -127,6 +127,19 @@ class Manager:
         log.info("Done unloading servable version {name: %s version: %d}",
                  servable.model, servable.version)
 
+    def set_models(self, models: tuple[ModelConfig, ...]) -> None:
+        """Serve this model list from now on; versions of dropped models unload gracefully."""
+        with self._lock:
+            self.configs = {m.name: m for m in models}
+            dropped = [self._servables.pop(name) for name in list(self._servables)
+                       if name not in self.configs]
+            for name in self.configs:
+                self._servables.setdefault(name, {})
+        for versions in dropped:
+            for servable in versions.values():
+                if servable.state == State.AVAILABLE:
+                    self._unload(servable)
+
     def unload_all(self) -> None:
         for name in self.configs:
             for servable in self.versions(name):

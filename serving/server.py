@@ -12,6 +12,8 @@ import asyncio
 import logging
 import signal
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from pathlib import Path
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
@@ -31,8 +33,9 @@ GRPC_MAX_MESSAGE = 2**31 - 1
 
 
 class ModelServer:
-    def __init__(self, config: ServerConfig) -> None:
+    def __init__(self, config: ServerConfig, config_path: Path | None = None) -> None:
         self.config = config
+        self.config_path = config_path
         self.manager = Manager(config.models, RuntimeOptions(threads=config.runtime_threads))
         self.executor = ThreadPoolExecutor(max_workers=config.inference_threads,
                                            thread_name_prefix="inference")
@@ -50,6 +53,7 @@ class ModelServer:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self._stop.set)
+        loop.add_signal_handler(signal.SIGHUP, lambda: loop.run_in_executor(None, self.reload))
         await self.http.start(self.config.rest_address, self.config.rest_port)
         self.grpc = grpc.aio.server(options=[
             ("grpc.max_receive_message_length", min(self.config.max_request_bytes,
@@ -68,6 +72,31 @@ class ModelServer:
         await self._drain()
         watcher.cancel()
         return 0
+
+    def reload(self) -> None:
+        """SIGHUP: re-read the config file and serve its model list, without a restart.
+
+        New models start loading, removed ones stop taking traffic and unload after their
+        in-flight requests, changed policies apply at once. Listener settings need a restart
+        (`appliance apply` restarts the server when they change).
+        """
+        if self.config_path is None:
+            log.warning("SIGHUP ignored: the server was not started from a config file")
+            return
+        try:
+            new = ServerConfig.load(self.config_path)
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            log.error("Reload of %s failed, keeping the current models: %s", self.config_path, exc)
+            return
+        log.info("Reloading the model list from %s: %s", self.config_path,
+                 ", ".join(m.name for m in new.models))
+        self.manager.set_models(new.models)
+        self.source.models = new.models
+        self.source.poll_seconds = new.poll_seconds
+        self.config = replace(self.config, models=new.models, batching=new.batching,
+                              poll_seconds=new.poll_seconds)
+        self.plane.config = self.config
+        self.source.poll_once()
 
     async def _watch_health(self) -> None:
         """Mirror /health into grpc.health.v1 (overall "" and one service per model)."""
@@ -95,11 +124,11 @@ class ModelServer:
         log.info("Model server stopped")
 
 
-def serve(config: ServerConfig) -> int:
+def serve(config: ServerConfig, config_path: Path | None = None) -> int:
     try:
         import uvloop
     except ImportError:  # plain asyncio still works, only slower
         uvloop = None
     if uvloop is not None:
-        return uvloop.run(ModelServer(config).run())
-    return asyncio.run(ModelServer(config).run())
+        return uvloop.run(ModelServer(config, config_path).run())
+    return asyncio.run(ModelServer(config, config_path).run())

@@ -143,3 +143,26 @@ def http_refused(address, port):
 
     with socket.socket() as sock:
         return sock.connect_ex((address, port)) != 0
+
+
+def test_apply_adds_and_removes_models_without_restarting_the_server(tmp_path, builtin_store):
+    node = start_node(tmp_path, "127.0.0.25", models=models(builtin_store))
+    try:
+        pids = node.supervisor_pids()
+        shutil.copytree(TESTDATA / "saved_model_half_plus_two_2_versions", tmp_path / "models" / "two")
+        write_config(tmp_path, "127.0.0.25", f"model.name = {MKL}, two\n")
+        result = node.appliance("apply")
+        assert result.returncode == 0, result.stderr
+        assert "reloads its model list in place" in result.stdout
+        wait_for(lambda: http("POST", f"{node.rest}/v1/models/two:predict",
+                              '{"instances": [[1.0]]}')[0] == 200, 60, "the added model")
+        assert node.supervisor_pids() == pids
+
+        write_config(tmp_path, "127.0.0.25", "model.name = two\n")
+        assert node.appliance("apply").returncode == 0
+        wait_for(lambda: http("POST", f"{node.rest}/v1/models/{MKL}:predict",
+                              '{"instances": [1.0]}')[0] == 404, 60, "the removed model to go")
+        assert http("POST", f"{node.rest}/v1/models/two:predict", '{"instances": [[1.0]]}')[0] == 200
+        assert node.supervisor_pids() == pids
+    finally:
+        assert node.stop() == 0
