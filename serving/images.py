@@ -80,7 +80,7 @@ class ImageConfig:
         doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         image = doc.get("image")
         if not isinstance(image, dict):
-            raise ValueError(f"{path}: expected an 'image:' mapping")
+            raise TypeError(f"{path}: expected an 'image:' mapping")
         unknown = set(image) - set(cls.__dataclass_fields__)
         if unknown:
             raise ValueError(f"{path}: unknown image keys {sorted(unknown)}")

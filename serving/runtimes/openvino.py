@@ -77,7 +77,7 @@ class OpenVINORuntime(Runtime):
     @property
     def precision(self) -> str:
         """The precision the CPU plugin runs at, e.g. "bf16" or "f32"."""
-        return str(self._compiled.get_property("INFERENCE_PRECISION_HINT")).lower()
+        return self._compiled.get_property("INFERENCE_PRECISION_HINT").to_string()
 
     def predict(self, signature_name: str, inputs: dict[str, np.ndarray],
                 output_keys: list[str] | None = None) -> dict[str, np.ndarray]:
