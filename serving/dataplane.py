@@ -201,6 +201,24 @@ def _check_inputs(model: str, signature: Signature, inputs: dict[str, np.ndarray
                                   f"{dtype_name(tf_dtype(inputs[key]))} is provided")
         if inputs[key].dtype != numpy_dtype(want):
             inputs[key] = inputs[key].astype(numpy_dtype(want))
+        _check_shape(key, inputs[key].shape, signature.inputs[key].shape)
+
+
+def _check_shape(key: str, got: tuple[int, ...], want: tuple[int, ...] | None) -> None:
+    """Refuse a fixed dimension that differs from the signature's, when the ranks agree.
+
+    A different rank is left to the model, as TensorFlow Serving does: the original product's
+    `{"instances": [1.0, 2.0, 5.0]}` feeds shape [3] to half_plus_two's [-1, 1] input and its
+    graph broadcasts. With equal ranks a mismatch is always a client error, and without this
+    check an element-wise graph would silently answer it.
+    """
+    if want is None or len(got) != len(want):
+        return
+    for axis, (size, expected) in enumerate(zip(got, want)):
+        if expected >= 0 and size != expected:
+            raise InvalidArgument(
+                f"Input `{key}` has shape [{','.join(map(str, got))}] but the signature expects "
+                f"[{','.join(map(str, want))}]: dimension {axis} must be {expected}, not {size}")
 
 
 def _check_output_filter(signature: Signature, keys: list[str] | None) -> list[str] | None:

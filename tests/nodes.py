@@ -86,6 +86,7 @@ class Node:
 
     def supervisor_pids(self) -> dict[str, int]:
         result = self.appliance("status", "--json")
+        assert result.returncode == 0, f"appliance status failed: {result.stderr}"
         processes = json.loads(result.stdout)["processes"]
         return {p["name"]: p["pid"] for p in processes}
 

@@ -122,8 +122,8 @@ def test_version_and_label_routes(node, stub):
 @pytest.mark.parametrize("route, body, status, fragment", [
     (f"/v1/models/{MKL}:predict", '{"instances": [1.0,', 400, ""),
     (f"/v1/models/{MKL}:predict", '{"instances": [1.0], "inputs": [1.0]}', 400, "instances"),
-    (f"/v1/models/{MKL}:predict", '{"instances": [[1.0, 2.0]]}', 400, ""),
-    (f"/v1/models/{MKL}:predict", '{"instances": ["abc"]}', 400, ""),
+    (f"/v1/models/{MKL}:predict", '{"instances": [[1.0, 2.0]]}', 400, "dimension 1 must be 1"),
+    (f"/v1/models/{MKL}:predict", '{"instances": ["abc"]}', 400, "abc"),
     (f"/v1/models/{MKL}:predict", '{"instances": [1.0], "signature_name": "nope"}', 400, "nope"),
     ("/v1/models/no_such_model:predict", '{"instances": [1.0]}', 404, "no_such_model"),
     (f"/v1/models/{MKL}/versions/999:predict", '{"instances": [1.0]}', 404, "999"),
@@ -138,7 +138,21 @@ def test_bad_rest_input_gets_a_clear_json_error_and_serving_goes_on(node, route,
     assert_still_serving(node)
 
 
+def wrong_shape_request():
+    request = grpc_request(MKL, [1.0])
+    request.inputs["x"].CopyFrom(tf.make_tensor_proto(np.ones((1, 2), np.float32)))
+    return request
+
+
+def wrong_dtype_request():
+    request = grpc_request(MKL, [1.0])
+    request.inputs["x"].CopyFrom(tf.make_tensor_proto(np.array([["a"]])))
+    return request
+
+
 @pytest.mark.parametrize("request_factory, code", [
+    (wrong_shape_request, grpc.StatusCode.INVALID_ARGUMENT),
+    (wrong_dtype_request, grpc.StatusCode.INVALID_ARGUMENT),
     (lambda: grpc_request("no_such_model", [1.0]), grpc.StatusCode.NOT_FOUND),
     (lambda: grpc_request(MKL, [1.0], version=999), grpc.StatusCode.NOT_FOUND),
     # TensorFlow Serving's own code for an unknown signature (predict_util.cc).
