@@ -18,9 +18,16 @@ def _half_plus_two(version_dir: Path) -> None:
     write_half_plus_two(version_dir)
 
 
+def _classifier(version_dir: Path) -> None:
+    from serving.builtin.classifier import write_classifier
+
+    write_classifier(version_dir, "onnx")
+
+
 # model name -> (version folder, writer of that version's files)
 BUILTIN_MODELS: dict[str, tuple[str, Callable[[Path], None]]] = {
     "saved_model_half_plus_two_mkl": ("00000123", _half_plus_two),
+    "efficientnet_lite0": ("1", _classifier),  # ImageNet classifier, serving/builtin/
 }
 
 

@@ -10,6 +10,8 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from serving.runtimes.base import RuntimeOptions
+
 
 @dataclass(frozen=True)
 class VersionPolicy:
@@ -77,6 +79,19 @@ class ServerConfig:
     # The framework's own intra/inter-op threads per call; 0 is its default (all cores). 1 is
     # fastest for small models on few cores: parallelism comes from inference_threads instead.
     runtime_threads: int = 1
+    # Engine choice and OpenVINO/ONNX Runtime tuning: see serving.runtimes.base.RuntimeOptions.
+    onnx_runtime: str = RuntimeOptions.onnx_runtime
+    ort_intra_op_threads: int = 0
+    openvino_hint: str = RuntimeOptions.openvino_hint
+    openvino_streams: int = 0
+    openvino_precision: str = ""
+
+    def runtime_options(self) -> RuntimeOptions:
+        """The RuntimeOptions every runtime of this server is built with."""
+        return RuntimeOptions(
+            threads=self.runtime_threads, onnx_runtime=self.onnx_runtime,
+            ort_intra_op_threads=self.ort_intra_op_threads, openvino_hint=self.openvino_hint,
+            openvino_streams=self.openvino_streams, openvino_precision=self.openvino_precision)
 
     def batching_for(self, model: ModelConfig) -> BatchingConfig:
         return model.batching or self.batching

@@ -25,7 +25,6 @@ from serving.http_server import HttpServer
 from serving.manager import Manager
 from serving.metrics import Metrics
 from serving.rest import RestApi
-from serving.runtimes.base import RuntimeOptions
 from serving.source import Source
 
 log = logging.getLogger("serving.server")
@@ -36,7 +35,7 @@ class ModelServer:
     def __init__(self, config: ServerConfig, config_path: Path | None = None) -> None:
         self.config = config
         self.config_path = config_path
-        self.manager = Manager(config.models, RuntimeOptions(threads=config.runtime_threads))
+        self.manager = Manager(config.models, config.runtime_options())
         self.executor = ThreadPoolExecutor(max_workers=config.inference_threads,
                                            thread_name_prefix="inference")
         self.plane = DataPlane(config, self.manager, self.executor, Metrics())

@@ -73,5 +73,10 @@ def _has_markers(name: str, version_dir: Path) -> bool:
 
 
 def create(version_dir: Path, options=None) -> Runtime:
-    """A constructed, not yet loaded, runtime for a version directory."""
-    return runtime_class(detect(version_dir))(version_dir, options)
+    """A constructed, not yet loaded, runtime for a version directory.
+
+    A model with a model.yaml (serving/images.py) gets its runtime wrapped to take images.
+    """
+    from serving import images
+
+    return images.wrap(version_dir, runtime_class(detect(version_dir))(version_dir, options))
