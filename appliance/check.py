@@ -17,6 +17,7 @@ from appliance import render as rendering
 from appliance.builtin import BUILTIN_MODELS
 from appliance.layout import Layout
 from appliance.schema import ConfigError
+from modelrepo.errors import ModelRepoError
 
 
 def validation_bootstrap(envoy_dir: Path) -> Path:
@@ -59,7 +60,12 @@ def self_check(node, say: Callable[[str], None]) -> bool:
         scratch = Layout(config_file=node.layout.config_file, models_dir=node.layout.models_dir,
                          log_dir=Path(tmp) / "logs", run_dir=Path(tmp) / "run",
                          data_dir=Path(tmp) / "data")
-        files = rendering.render(settings, scratch, tools, node.home)
+        try:
+            minio = node.minio_command(settings)
+        except ModelRepoError as exc:
+            say(f"FAIL model repository role: {exc}")
+            return False
+        files = rendering.render(settings, scratch, tools, node.home, minio)
         rendering.write_changed(files)
         scratch.log_dir.mkdir()
         say(f"ok   rendered {len(files)} files")

@@ -12,6 +12,7 @@ from pathlib import Path
 from appliance.node import Node
 from appliance.schema import ConfigError
 from appliance.supervisor_client import NotRunning
+from modelrepo.errors import ModelRepoError
 
 
 def cmd_render(node: Node, args: argparse.Namespace) -> int:
@@ -113,6 +114,8 @@ def format_status(report: dict) -> str:
                 lines.append(f"  {model['name']:<36} version {version['version']:<10} "
                              f"{version['state']:<12} {version.get('format') or ''} "
                              f"{version.get('error') or ''}".rstrip())
+    if report.get("model_store"):
+        lines += ["", report["model_store"]]
     lines += ["", "Envoy's view of the serving nodes:"]
     envoy = report["envoy"]
     if isinstance(envoy, str):
@@ -175,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"appliance: configuration refused, nothing was changed:\n{exc}", file=sys.stderr)
         return 2
-    except (NotRunning, RuntimeError, OSError) as exc:
+    except (NotRunning, RuntimeError, OSError, ModelRepoError) as exc:
         print(f"appliance: {exc}", file=sys.stderr)
         return 1
 

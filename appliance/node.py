@@ -22,6 +22,7 @@ from appliance.layout import Layout
 from appliance.schema import MODEL_SERVER_REST_PORT, ConfigError
 from appliance.settings import Settings, default_file_text, load
 from appliance.supervisor_client import NotRunning, Supervisor
+from modelrepo.config import status_file as sync_status_file
 from serving.config import ServerConfig
 
 
@@ -51,8 +52,18 @@ class Node:
                                            detect_node_address(settings["serving.nodes"]))
         return settings
 
+    def minio_command(self, settings: Settings):
+        """The repo node's MinIO command; MinioSetupError (binary missing, example or empty
+        keys) refuses the role before anything starts. None on other nodes."""
+        if not rendering.minio_role(settings):
+            return None
+        from modelrepo.minio import server_command
+
+        return server_command(settings, self.layout)
+
     def rendered(self, settings: Settings) -> dict[Path, str]:
-        return rendering.render(settings, self.layout, rendering.Tools.installed(), self.home)
+        return rendering.render(settings, self.layout, rendering.Tools.installed(), self.home,
+                                self.minio_command(settings))
 
     def write_configs(self, settings: Settings) -> list[Path]:
         return rendering.write_changed(self.rendered(settings),
@@ -61,6 +72,7 @@ class Node:
     def prepare(self) -> Settings:
         """Everything `up` needs before starting processes: config, folders, models, files."""
         settings = self.settings(create=True)
+        self.minio_command(settings)  # a repo node that cannot run MinIO stops here
         for folder in (self.layout.log_dir, self.layout.run_dir, self.layout.models_dir):
             folder.mkdir(parents=True, exist_ok=True)
         ensure_builtin_models(self.layout.models_dir)
@@ -162,6 +174,11 @@ class Node:
                             else "none: this node runs no model server (model-repo role, or "
                                  "not in serving.nodes)")
         report["envoy"] = _envoy_view(EnvoyAdmin(self.layout.envoy_admin_socket))
+        status_file = sync_status_file(self.layout)
+        if status_file.exists():
+            from modelrepo import status as sync_status
+
+            report["model_store"] = sync_status.describe(sync_status.read(status_file))
         return report
 
 

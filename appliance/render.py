@@ -23,6 +23,8 @@ from appliance.schema import (
     MODEL_SERVER_REST_PORT,
 )
 from appliance.settings import Settings
+from modelrepo import config as sync_config
+from modelrepo.minio import ServerCommand
 from serving.config import ModelConfig, ServerConfig, VersionPolicy
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -61,6 +63,7 @@ class Program:
     stopwaitsecs: int
     startsecs: int = 1
     env: dict[str, str] = field(default_factory=dict)
+    oneshot: bool = False  # runs once to completion (seeding), never restarted
 
     @property
     def command(self) -> str:
@@ -82,9 +85,9 @@ def _templates() -> jinja2.Environment:
 
 def model_store_path(settings: Settings, layout: Layout) -> Path:
     """The directory the model server polls: the local store or the configured directory."""
+    if settings["s3.type"] != "none":
+        return sync_config.cache_dir(layout)  # the model sync mirrors the bucket here
     base = settings["model.base.path"]
-    if base.startswith("s3://"):
-        return layout.data_dir / "model_cache"
     return Path(base) if base else layout.models_dir
 
 
@@ -138,10 +141,13 @@ def server_config(settings: Settings, layout: Layout) -> ServerConfig:
         cors_allowed_origins=settings["cors.allowed.origins"],
         drain_seconds=drain_seconds(settings),
         log_level=settings["log.level"],
+        store_status_file=(str(sync_config.status_file(layout))
+                           if settings["s3.type"] != "none" else ""),
     )
 
 
-def programs(settings: Settings, layout: Layout, tools: Tools, home_env: dict[str, str]) -> list[Program]:
+def programs(settings: Settings, layout: Layout, tools: Tools, home_env: dict[str, str],
+             minio: ServerCommand | None = None) -> list[Program]:
     log = layout.log_dir
     envoy_argv = (tools.python, "-m", "appliance.envoy_run",
                   "--envoy", tools.envoy,
@@ -164,11 +170,40 @@ def programs(settings: Settings, layout: Layout, tools: Tools, home_env: dict[st
             (tools.python, "-m", "serving", "--config", str(layout.serving_config)),
             priority=10, log_file=log / "model_server.log", stopwaitsecs=stop_seconds,
             env=home_env))
+        if settings["s3.type"] != "none":
+            result.append(Program(
+                "model_sync", "Mirrors the bucket's models into the local cache the server polls.",
+                (tools.python, "-m", "modelrepo.sync", "--config", str(sync_json_path(layout))),
+                priority=5, log_file=log / "model_sync.log", stopwaitsecs=30, env=home_env))
+    if minio is not None:
+        result.append(Program(
+            "minio", "MinIO: the model repository's S3 API on port 9000 (data in minio/data).",
+            minio.argv, priority=5, log_file=log / "minio.log", stopwaitsecs=30,
+            env={**home_env, **minio.env}))
+        result.append(Program(
+            "minio_seed", "Creates the models bucket and uploads the built-in models, once.",
+            (tools.python, "-m", "modelrepo.minio", "seed", "--config", str(sync_json_path(layout)),
+             "--models-dir", str(layout.models_dir)),
+            priority=6, log_file=log / "minio.log", stopwaitsecs=10, startsecs=0, env=home_env,
+            oneshot=True))
     return result
 
 
-def render(settings: Settings, layout: Layout, tools: Tools, home: Path | None = None) -> dict[Path, str]:
-    """Every file of the node's run directory, as text. Pure: reads and writes nothing."""
+def sync_json_path(layout: Layout) -> Path:
+    return layout.run_dir / sync_config.CONFIG_FILE_NAME
+
+
+def minio_role(settings: Settings) -> bool:
+    return settings["node.role"] == "modelrepo" and settings["s3.type"] == "minio"
+
+
+def render(settings: Settings, layout: Layout, tools: Tools, home: Path | None = None,
+           minio: ServerCommand | None = None) -> dict[Path, str]:
+    """Every file of the node's run directory, as text. Pure: reads and writes nothing.
+
+    `minio` is the repo node's MinIO command, resolved (binary found, keys checked) by the
+    caller; None on every other node.
+    """
     env = _templates()
     envoy_dir = layout.envoy_dir
     max_request_bytes = settings["max.request.mb"] * MIB
@@ -207,13 +242,15 @@ def render(settings: Settings, layout: Layout, tools: Tools, home: Path | None =
                                   health_port=MODEL_SERVER_REST_PORT)
     if runs_model_server(settings):
         files[layout.serving_config] = server_config(settings, layout).to_json()
+    if settings["s3.type"] != "none":
+        files[sync_json_path(layout)] = sync_config.from_settings(settings, layout).to_json()
 
     home_env = {"APPLIANCE_HOME": str(home)} if home else {}
     programs_dir = layout.supervisor_dir / "programs"
     files[layout.supervisor_dir / "supervisord.conf"] = env.get_template("supervisord.conf.j2").render(
         socket=layout.supervisor_socket, log_dir=layout.log_dir, run_dir=layout.run_dir,
         programs_dir=programs_dir, log_level=_supervisor_level(settings["log.level"]))
-    for program in programs(settings, layout, tools, home_env):
+    for program in programs(settings, layout, tools, home_env, minio):
         files[programs_dir / f"{program.name}.conf"] = env.get_template("program.conf.j2").render(
             program=program)
     return files
@@ -246,7 +283,9 @@ def write_changed(files: dict[Path, str], remove_stale_under: Path | None = None
     return changed
 
 
-def atomic_write(path: Path, text: str, mode: int = 0o644) -> None:
+def atomic_write(path: Path, text: str, mode: int = 0o600) -> None:
+    """Replace `path` in one rename. Mode 0600 by default: rendered files may hold secrets
+    (S3 keys in sync.json, MinIO's credentials in its program file)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:

@@ -85,6 +85,9 @@ class ServerConfig:
     openvino_hint: str = RuntimeOptions.openvino_hint
     openvino_streams: int = 0
     openvino_precision: str = ""
+    # The model sync's status file (s3 stores): /health shows its state; it never fails health,
+    # since cached versions keep serving when the store is unreachable.
+    store_status_file: str = ""
 
     def runtime_options(self) -> RuntimeOptions:
         """The RuntimeOptions every runtime of this server is built with."""

@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -171,7 +172,10 @@ class DataPlane:
                             "error": "; ".join(errors) or None}
         ok = all(m["available"] for m in models.values())
         status = "draining" if self.draining else ("ok" if ok else "unavailable")
-        return status == "ok", {"status": status, "models": models}
+        report = {"status": status, "models": models}
+        if self.config.store_status_file:
+            report["model_store"] = _store_state(self.config.store_status_file)
+        return status == "ok", report
 
     def models(self) -> dict:
         return {"models": [
@@ -185,6 +189,12 @@ class DataPlane:
     def model_states(self) -> dict[tuple[str, str], int]:
         return {(name, str(s.version)): int(s.state)
                 for name in self.manager.configs for s in self.manager.versions(name)}
+
+
+def _store_state(path: str) -> str:
+    from modelrepo import status
+
+    return status.describe(status.read(Path(path)))
 
 
 def _check_inputs(model: str, signature: Signature, inputs: dict[str, np.ndarray]) -> None:

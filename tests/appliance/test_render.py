@@ -126,3 +126,37 @@ def test_cluster_renders_pass_envoy_validate(tmp_path):
     layout.log_dir.mkdir()
     ok, output = validate_envoy(rendering.Tools.installed().envoy, layout.envoy_dir)
     assert ok, output
+
+
+S3 = ("s3.type = s3\nmodel.base.path = s3://models\ns3.endpoint = 127.0.0.50:9000\n"
+      "s3.access.key = AKIAREALKEY1\ns3.secret.key = a-real-secret-key-123\n")
+
+
+def test_bucket_store_renders_the_sync_and_serves_from_its_cache(tmp_path):
+    layout, files = _render(tmp_path, S3)
+    names = {p.name for p in files}
+    assert {"sync.json", "model_sync.conf"} <= names
+    server = json.loads(files[layout.serving_config])
+    assert server["models"][0]["base_path"] == str(layout.data_dir / "model_cache" /
+                                                   "saved_model_half_plus_two_mkl")
+    assert server["store_status_file"].endswith("model_sync.status.json")
+    sync = json.loads(files[layout.run_dir / "sync.json"])
+    assert sync["store"]["secret_key"] == "a-real-secret-key-123"
+    assert sync["cache_dir"] == str(layout.data_dir / "model_cache")
+
+
+def test_repo_node_runs_minio_and_seeds_it_once(tmp_path):
+    from modelrepo.minio import ServerCommand
+
+    command = ServerCommand(("/opt/minio", "server", "/data"), {"MINIO_ROOT_PASSWORD": "s3cr3t-val"},
+                            tmp_path / "data")
+    layout = Layout.for_home(tmp_path)
+    settings = parse_text(S3.replace("s3.type = s3", "s3.type = minio")
+                          + "node.role = modelrepo\nserving.nodes = 127.0.0.31\n")
+    files = rendering.render(settings, layout, rendering.Tools.installed(), tmp_path, command)
+    programs = layout.supervisor_dir / "programs"
+    assert "command=/opt/minio server /data" in files[programs / "minio.conf"]
+    assert "autorestart=false" in files[programs / "minio_seed.conf"]
+    assert "model_server.conf" not in {p.name for p in files}
+    rendering.write_changed(files)
+    assert oct((programs / "minio.conf").stat().st_mode & 0o777) == "0o600"

@@ -166,3 +166,30 @@ def test_apply_adds_and_removes_models_without_restarting_the_server(tmp_path, b
         assert node.supervisor_pids() == pids
     finally:
         assert node.stop() == 0
+
+
+def test_repo_role_refuses_to_start_without_minio_or_with_example_keys(tmp_path):
+    base = ("node.role = modelrepo\ns3.type = minio\nserving.nodes = 127.0.0.31\n"
+            "s3.endpoint = 127.0.0.26:9000\nminio.binary = /nonexistent/minio\n")
+    write_config(tmp_path, "127.0.0.26", base + "s3.access.key = operator1\n"
+                 "s3.secret.key = a-long-enough-secret\n")
+    from tests.nodes import APPLIANCE, REPO
+    import subprocess
+
+    up = subprocess.run([*APPLIANCE, "--home", str(tmp_path), "up"], capture_output=True,
+                        text=True, timeout=120, cwd=REPO)
+    assert up.returncode == 1
+    assert "MinIO" in up.stderr and "/nonexistent/minio" in up.stderr
+    assert not (tmp_path / "run" / "supervisor.sock").exists()
+
+    fake = tmp_path / "minio"
+    fake.write_text("#!/bin/sh\nexit 0\n")
+    fake.chmod(0o755)
+    write_config(tmp_path, "127.0.0.26", base.replace("/nonexistent/minio", str(fake)) +
+                 "s3.access.key = AKIAIOSXODNN7EXAMPLE\n"
+                 "s3.secret.key = wJalrXUtqFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n")
+    up = subprocess.run([*APPLIANCE, "--home", str(tmp_path), "up"], capture_output=True,
+                        text=True, timeout=120, cwd=REPO)
+    assert up.returncode == 1
+    assert "example" in up.stderr.lower() and "s3.secret.key" in up.stderr
+    assert "wJalrXUtqFEMI" not in up.stderr
