@@ -48,8 +48,9 @@ class RuntimeOptions:
 
     threads: int = 0  # 0: the framework's default for this machine (all cores)
     # Which engine serves *.onnx files: "openvino" or "onnxruntime". The default is the one
-    # measured faster here (benchmarks/runtime_bench.py, ResNet-50, batch 1, 2 cores):
-    # OpenVINO 2026.4 at its default precision (bf16) vs ONNX Runtime 1.32 (f32); see README.
+    # measured faster here (benchmarks/runtime_bench.py, ResNet-50 ONNX, batch 1, 2 shared
+    # cores, median of 3 x 3 s): OpenVINO 2026.4 at its default precision (bf16) 43.8/s vs
+    # ONNX Runtime 1.32 (f32) 20.3/s (OpenVINO forced to f32: 12.4/s on the ONNX file).
     onnx_runtime: str = "openvino"
     ort_intra_op_threads: int = 0  # ONNX Runtime per-call threads; 0: `threads`, else its default
     # OpenVINO: "LATENCY" runs one request on all cores; "THROUGHPUT" runs `openvino_streams`
