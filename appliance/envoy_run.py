@@ -67,6 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--bootstrap", required=True, type=Path)
     parser.add_argument("--admin-socket", required=True, type=Path)
     parser.add_argument("--log-level", default="info")
+    parser.add_argument("--workers", type=int, default=1, help="Envoy's --concurrency")
     parser.add_argument("--drain-seconds", type=float, default=0.5,
                         help="how long no request must be active before Envoy stops")
     parser.add_argument("--stop-timeout", type=float, default=45.0)
@@ -78,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
         signal.signal(sig, lambda *_: stop.set())
     envoy = subprocess.Popen([
         args.envoy, "-c", str(args.bootstrap), "--log-level", args.log_level,
-        "--disable-hot-restart", "--drain-strategy", "immediate",
+        "--disable-hot-restart", "--drain-strategy", "immediate", "--concurrency", str(args.workers),
         "--drain-time-s", "5", "--log-format", "[%Y-%m-%d %T.%e][%l][%n] %v",
         # Access-log lines reach envoy.log within 0.5 s (Envoy's default buffers up to 10 s),
         # so the log browser and `tail -f` show requests as they happen.

