@@ -67,10 +67,10 @@ def test_command_and_environment(tmp_path, fake_minio):
 
 def test_seed_creates_bucket_and_uploads_builtin_models_once(moto, builtin_store):
     store = moto.store("seeded-models")
-    assert seed(store, builtin_store) == ["saved_model_half_plus_two_mkl"]
+    assert seed(store, builtin_store) == ["efficientnet_lite0", "saved_model_half_plus_two_mkl"]
     rows = BucketStore(store).rows()
-    assert [(r.model, r.version, r.format) for r in rows] == [
-        ("saved_model_half_plus_two_mkl", 123, "tensorflow")]
+    assert sorted((r.model, r.version, r.format) for r in rows) == [
+        ("efficientnet_lite0", 1, "onnx"), ("saved_model_half_plus_two_mkl", 123, "tensorflow")]
     keys = {o["Key"] for o in moto.s3().list_objects_v2(Bucket="seeded-models")["Contents"]}
     local = {str(p.relative_to(builtin_store)) for p in builtin_store.rglob("*") if p.is_file()}
     assert keys == local  # same layout as the local store, 00000123 included
