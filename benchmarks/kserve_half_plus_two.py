@@ -6,6 +6,7 @@ kserve installed and this repository on PYTHONPATH.
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 
 import kserve
@@ -26,6 +27,8 @@ class HalfPlusTwo(kserve.Model):
         return self.ready
 
     def predict(self, payload, headers=None):
+        if isinstance(payload, (bytes, bytearray)):  # KServe hands over the raw body
+            payload = json.loads(payload)
         x = np.asarray(payload["instances"], np.float32).reshape(-1, 1)
         y = self.runtime.predict("serving_default", {"x": x})["y"]
         return {"predictions": y.reshape(-1).tolist()}

@@ -31,8 +31,12 @@ class Result:
 
 
 def _ms(text: str) -> float:
-    value, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", text).groups()
-    return float(value) * {"us": 1e-3, "ms": 1.0, "s": 1e3}[unit]
+    """wrk's durations: 512.00us, 1.23ms, 2.00s, 1.05m."""
+    found = re.fullmatch(r"([\d.]+)(us|ms|s|m|h)", text)
+    if not found:
+        raise ValueError(f"unexpected wrk duration {text!r}")
+    value, unit = found.groups()
+    return float(value) * {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 6e4, "h": 3.6e6}[unit]
 
 
 def wrk(url: str, concurrency: int, seconds: float, body: str = REST_BODY) -> Result:
@@ -43,9 +47,13 @@ def wrk(url: str, concurrency: int, seconds: float, body: str = REST_BODY) -> Re
     out = subprocess.run(["wrk", "-t1", f"-c{concurrency}", f"-d{seconds:g}s", "--latency",
                           "-s", script.name, url], capture_output=True, text=True, check=True).stdout
     Path(script.name).unlink()
+    if "Requests/sec" not in out:
+        raise RuntimeError(f"wrk against {url} printed no result:\n{out}")
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    p50 = _ms(re.search(r"50%\s+(\S+)", out).group(1))
-    p99 = _ms(re.search(r"99%\s+(\S+)", out).group(1))
+    # Lines of the "Latency Distribution" block; anchored, since "+/- Stdev" columns such as
+    # "76.99%" also contain "99%".
+    p50 = _ms(re.search(r"^\s+50%\s+(\S+)$", out, re.M).group(1))
+    p99 = _ms(re.search(r"^\s+99%\s+(\S+)$", out, re.M).group(1))
     bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
     errors = int(bad.group(1)) if bad else 0

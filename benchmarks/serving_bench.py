@@ -76,10 +76,11 @@ def single_node(store: Path, args, frame: bytes) -> dict:
 
 def kserve(python: str, store: Path, args, ours: Result, ours_envoy: Result) -> None:
     address, port = "127.0.0.72", 8088
+    log = open(Path(tempfile.gettempdir()) / "kserve-bench.log", "wb")
     server = subprocess.Popen([python, str(ROOT / "benchmarks" / "kserve_half_plus_two.py"),
                                "--model-dir", str(store / MODEL / "00000123"),
                                "--address", address, "--http-port", str(port)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              stdout=log, stderr=subprocess.STDOUT,
                               env={**os.environ, "PYTHONPATH": str(ROOT)})
     try:
         url = f"http://{address}:{port}/v1/models/half_plus_two:predict"
