@@ -140,7 +140,8 @@ def server_config(settings: Settings, layout: Layout) -> ServerConfig:
                 enabled=settings.for_model(name, "model.batching"),
                 max_batch_size=settings.for_model(name, "model.batching.max.size"),
                 timeout_micros=settings.for_model(name, "model.batching.timeout.micros"),
-                max_enqueued_batches=settings.for_model(name, "model.batching.max.queued")),
+                max_enqueued_batches=settings.for_model(name, "model.batching.max.queued"),
+                threads=settings.for_model(name, "model.batching.threads")),
         )
         for name in settings.models
     )

@@ -224,6 +224,9 @@ KEYS: tuple[Key, ...] = (
     Key("model.batching.timeout.micros", _int(0, 1_000_000), "0",
         "How long a partial batch waits for more requests; 0 takes what is queued at once "
         "and adds no latency.", per_model=True),
+    Key("model.batching.threads", _int(1, 64), "2",
+        "Batched runtime calls in flight at once per model version (OpenVINO runs them on "
+        "separate streams).", per_model=True),
     Key("model.batching.max.queued", _int(1, 100_000), "100",
         "Batches allowed to wait; past this a request gets RESOURCE_EXHAUSTED (429).",
         per_model=True),

@@ -67,6 +67,10 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--seconds", type=float, default=5)
     parser.add_argument("--work", type=Path, default=Path("/tmp/runtime_bench"))
+    parser.add_argument("--batching", nargs="+", default=["false", "true"],
+                        help="model.batching values to measure")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="extra config keys for the node")
     args = parser.parse_args()
     onnx_dir, ir_dir = build(args.work)
     store = Path(tempfile.mkdtemp(prefix="resnet-store-"))
@@ -78,10 +82,11 @@ def main() -> int:
           "Envoy; default precision (bf16 here)\n")
     print("| model | batching | concurrency | req/s | p50 ms | p99 ms | errors | "
           "of in-process ceiling |\n|---|---|---|---|---|---|---|---|")
-    for batching in ("false", "true"):
+    for batching in args.batching:
         home = Path(tempfile.mkdtemp(prefix="resnet-node-"))
         node = start_node(home, ADDRESS, f"model.name = {', '.join(MODELS)}\n"
-                          f"model.batching = {batching}\nmax.request.mb = 64\n",
+                          f"model.batching = {batching}\nmax.request.mb = 64\n"
+                          + "".join(f"{item.replace('=', ' = ', 1)}\n" for item in args.set),
                           {m: store / m for m in MODELS})
         try:
             for model in MODELS:
