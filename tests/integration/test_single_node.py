@@ -252,3 +252,12 @@ def test_model_server_metadata_via_grpc_model_status(node):
     assert sorted(v.version for v in response.model_version_status) == [123, 124]
     assert {v.state for v in response.model_version_status} == {
         get_model_status_pb2.ModelVersionStatus.AVAILABLE}
+
+
+def test_get_with_a_body_through_envoy(node):
+    # A status GET ignores a body, as TensorFlow Serving does; a GET on a verb is refused.
+    status, raw, _ = http("GET", f"{node.rest}/v1/models/{MKL}", '{"instances": [1.0]}')
+    assert status == 200 and json.loads(raw)["model_version_status"][0]["state"] == "AVAILABLE"
+    status, raw, _ = http("GET", f"{node.rest}/v1/models/{MKL}:predict", '{"instances": [1.0]}')
+    assert status == 400 and json.loads(raw)["error"]
+    assert_still_serving(node)
