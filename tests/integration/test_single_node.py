@@ -102,8 +102,14 @@ def test_metadata_matches_tensorflow_serving_through_both_protocols(node, stub):
     request.model_spec.name = "half_plus_two_cpu"
     response = stub.GetModelMetadata(request, timeout=10)
     assert response.model_spec.version.value == 123
-    assert "classify_x_to_y" in json.dumps(expected)
-    assert response.metadata["signature_def"].type_url.endswith("SignatureDefMap")
+    signature_map = get_model_metadata_pb2.SignatureDefMap()
+    assert response.metadata["signature_def"].Unpack(signature_map)
+    want = expected["metadata"]["signature_def"]["signature_def"]
+    assert set(signature_map.signature_def) == set(want)
+    for name, signature in signature_map.signature_def.items():
+        assert {k: v.name for k, v in signature.inputs.items()} == \
+            {k: v["name"] for k, v in want[name]["inputs"].items()}, name
+        assert signature.method_name == want[name]["method_name"], name
 
 
 def test_version_and_label_routes(node, stub):
