@@ -86,9 +86,8 @@ def cmd_cluster(node: Node, args: argparse.Namespace) -> int:
         state = f"running (pid {row['pid']})" if row["pid"] else "stopped"
         print(f"{row['name']:<10} {row['address']:<12} {row['role']:<10} {state}")
         if row["pid"]:
-            print("  " + format_status({"node": row["address"], "config": "", "processes": [],
-                                        "models": row["models"], "envoy": row["envoy"]}
-                                       ).split("\n", 4)[-1].replace("\n", "\n  "))
+            lines = format_models(row["models"]) + format_envoy(row["envoy"])
+            print("\n".join("  " + line for line in lines))
     return 0
 
 
@@ -102,8 +101,15 @@ def format_status(report: dict) -> str:
         lines.append(f"  {processes}")
     else:
         lines += [f"  {p['name']:<14} {p['state']:<9} {p['description']}" for p in processes]
-    lines += ["", "models (this node's model server):"]
-    models = report["models"]
+    lines += format_models(report["models"])
+    if report.get("model_store"):
+        lines += ["", report["model_store"]]
+    lines += format_envoy(report["envoy"])
+    return "\n".join(lines)
+
+
+def format_models(models: dict | str) -> list[str]:
+    lines = ["", "models (this node's model server):"]
     if isinstance(models, str):
         lines.append(f"  {models}")
     else:
@@ -114,10 +120,11 @@ def format_status(report: dict) -> str:
                 lines.append(f"  {model['name']:<36} version {version['version']:<10} "
                              f"{version['state']:<12} {version.get('format') or ''} "
                              f"{version.get('error') or ''}".rstrip())
-    if report.get("model_store"):
-        lines += ["", report["model_store"]]
-    lines += ["", "Envoy's view of the serving nodes:"]
-    envoy = report["envoy"]
+    return lines
+
+
+def format_envoy(envoy: dict | str) -> list[str]:
+    lines = ["", "Envoy's view of the serving nodes:"]
     if isinstance(envoy, str):
         lines.append(f"  {envoy}")
     else:
@@ -126,7 +133,7 @@ def format_status(report: dict) -> str:
                 health = "healthy" if host["healthy"] else "UNHEALTHY " + ",".join(host["failed"])
                 lines.append(f"  {cluster:<13} {host['address']:<22} {health:<30} "
                              f"requests {host['requests']}, errors {host['errors']}")
-    return "\n".join(lines)
+    return lines
 
 
 def build_parser() -> argparse.ArgumentParser:

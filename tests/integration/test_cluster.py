@@ -12,6 +12,8 @@ import json
 import os
 import shutil
 import signal
+import subprocess
+import sys
 import time
 from datetime import datetime
 from pathlib import Path
@@ -147,6 +149,12 @@ def test_any_node_serves_and_every_serving_node_takes_a_share(nodes):
     wait_for(lambda: shares("grpc") == {f"{a}:8500" for a in serving}, 10,
              "every serving node in the gRPC access logs")
     assert "model_server" not in pids_of(running[-1]), "a repo node runs no model server"
+    shown = subprocess.run([sys.executable, "-m", "appliance.cli", "cluster", "status",
+                            "--dir", str(base)], capture_output=True, text=True, timeout=120)
+    assert shown.returncode == 0, shown.stderr
+    for node in running:
+        assert f"{node.name:<10} {node.address:<12} {node.role:<10} running" in shown.stdout
+    assert shown.stdout.count("healthy") >= len(running) * 6  # 3 nodes x 2 clusters each
 
 
 def test_sigkill_of_a_serving_node_loses_no_request_and_it_rejoins(nodes):
