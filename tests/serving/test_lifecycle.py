@@ -8,6 +8,7 @@ import shutil
 import signal
 import threading
 import time
+from pathlib import Path
 
 import requests
 
@@ -119,20 +120,30 @@ def test_hot_swap_broken_version_and_removal_under_load(tmp_path):
 
 
 def test_requests_while_loading_get_503_then_serve(tmp_path):
+    # The built-in classifier: its load (OpenVINO import and compile) takes seconds, not the
+    # ~0.1 s of half_plus_two, so the loading window is reliably there to be hit.
+    import base64
+
+    import skimage
+
+    from serving.builtin.classifier import write_classifier
+
     base = tmp_path / "models" / "m"
-    _add_version(base, 1)
+    write_classifier(base / "1")
     server = start_server(tmp_path, "127.0.0.4", [model("m", base)], wait_healthy=False)
+    photo = Path(skimage.__file__).parent / "data" / "coffee.png"
+    body = {"instances": [{"b64": base64.b64encode(photo.read_bytes()).decode()}]}
     try:
-        # The REST port opens before TensorFlow is even imported, so the model is still loading.
-        r = requests.post(server.url + "/v1/models/m:predict", json={"instances": [1.0]}, timeout=5)
+        # The REST port opens before any model is loaded.
+        r = requests.post(server.url + "/v1/models/m:predict", json=body, timeout=5)
         assert r.status_code == 503, r.text
         assert "loading" in r.json()["error"] or "available" in r.json()["error"]
         health = requests.get(server.url + "/health", timeout=5)
         assert health.status_code == 503 and health.json()["status"] == "unavailable"
         wait_until(lambda: requests.get(server.url + "/health", timeout=5).status_code == 200,
                    what="model loaded")
-        r = requests.post(server.url + "/v1/models/m:predict", json={"instances": [1.0]}, timeout=5)
-        assert r.json() == {"predictions": [2.5]}
+        r = requests.post(server.url + "/v1/models/m:predict", json=body, timeout=30)
+        assert r.json()["predictions"][0]["classes"][0] == "espresso"
     finally:
         assert server.stop() == 0
 
